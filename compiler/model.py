@@ -1,0 +1,373 @@
+"""The typed procedure model: the one intermediate representation.
+
+Everything after the loader reads these frozen pydantic models; emitters and
+lint rules never look at raw dicts. Unknown keys are errors (``extra=forbid``)
+so a typo in a source file is reported, never ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ProcType = Literal[
+    "deployment", "rollback", "maintenance", "troubleshooting", "scaling", "disaster-recovery"
+]
+Criticality = Literal["critical", "high", "medium", "low"]
+Frequency = Literal["daily", "weekly", "monthly", "quarterly", "on-demand", "emergency"]
+Where = Literal["targets", "controller"]
+
+SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+PROC_ID = re.compile(r"^PROC-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{3}$")
+SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
+PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    """Base: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expect(Strict):
+    """What a command's result must look like to count as success."""
+
+    rc: int = Field(0, description="Expected exit status.")
+    stdout_contains: str | None = Field(None, description="Text the output must contain.")
+    stdout_regex: str | None = Field(None, description="Regular expression the output must match.")
+
+    @field_validator("stdout_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+
+class Action(Strict):
+    """One action: shell commands (``run``), one module task (``task``) or a role (``role``)."""
+
+    run: str | None = Field(None, description="Shell commands, run by bash with set -euo pipefail.")
+    task: dict[str, Any] | None = Field(
+        None, description="One Ansible module task: {module.fqcn: {args}}."
+    )
+    role: str | None = Field(None, description="A role from roles/ to run.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Variables for the role.")
+    where: Where = Field("targets", description="Run on the target hosts or on the controller.")
+    become: bool | None = Field(None, description="Run with privilege escalation.")
+    timeout: int | None = Field(None, ge=1, description="Seconds before the action is stopped.")
+
+    @model_validator(mode="after")
+    def _exactly_one_action(self) -> Action:
+        given = [k for k in ("run", "task", "role") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "exactly one of 'run', 'task' or 'role' is required"
+                + (f" (found {', '.join(given)})" if given else "")
+            )
+        if self.task is not None and len(self.task) != 1:
+            raise ValueError("'task' must have exactly one key: the module name")
+        if self.vars and self.role is None:
+            raise ValueError("'vars' is only for 'role' actions")
+        return self
+
+    @property
+    def kind(self) -> Literal["run", "task", "role"]:
+        """Which of the three action forms this is."""
+        if self.run is not None:
+            return "run"
+        return "task" if self.task is not None else "role"
+
+    @property
+    def module(self) -> str:
+        """The module name of a ``task`` action."""
+        assert self.task is not None
+        return next(iter(self.task))
+
+
+class Validation(Action):
+    """How to check that a step worked, with retries."""
+
+    expect: Expect = Field(default_factory=lambda: Expect())
+    retries: int = Field(0, ge=0, le=1000)
+    delay: int = Field(1, ge=0, le=3600)
+    output: str | None = Field(None, description="Example of a successful output (Salida Esperada).")
+
+
+class Check(Action):
+    """A pre-flight check or smoke test."""
+
+    title: str
+    expect: Expect = Field(default_factory=lambda: Expect())
+    expected: str = Field("", description="Expected result, in words.")
+    if_fails: list[str] = Field(default_factory=list)
+    retries: int = Field(0, ge=0, le=1000)
+    delay: int = Field(1, ge=0, le=3600)
+
+
+class RollbackAction(Action):
+    """The rollback of one step."""
+
+    expected: str = ""
+
+
+class Step(Action):
+    """One numbered step of the procedure."""
+
+    id: str | None = Field(None, description="Stable slug for the step (optional).")
+    title: str
+    minutes: float = Field(..., ge=0, description="Estimated duration in minutes.")
+    criticality: Criticality = "medium"
+    expected: str = Field("", description="Expected result (Resultado Esperado).")
+    validate_: Validation | None = Field(None, alias="validate")
+    if_fails: list[str] = Field(default_factory=list)
+    rollback: RollbackAction | None = None
+    irreversible: str | None = Field(None, description="Why this step cannot be rolled back.")
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        if value is not None and not SLUG.match(value):
+            raise ValueError("step id must be a lowercase slug like 'switch-release'")
+        return value
+
+    @model_validator(mode="after")
+    def _rollback_or_reason(self) -> Step:
+        if self.rollback is not None and self.irreversible is not None:
+            raise ValueError("a step has either 'rollback' or 'irreversible', not both")
+        return self
+
+
+class Parameter(Strict):
+    """A declared parameter: the only names templated in commands."""
+
+    description: str = ""
+    required: bool = False
+    default: str | int | float | bool | None = None
+    pattern: str | None = None
+    choices: list[str] | None = None
+    secret: bool = False
+    env: str | None = Field(None, description="Environment variable the value is read from.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+
+class Impact(Strict):
+    users: str = ""
+    systems: str = ""
+    data: str = ""
+    sla: str = ""
+
+
+class Purpose(Strict):
+    what: str
+    when: list[str] = Field(default_factory=list)
+    when_not: list[str] = Field(default_factory=list)
+    impact: Impact = Field(default_factory=lambda: Impact())
+
+
+class Tool(Strict):
+    name: str
+    version: str | None = None
+    note: str | None = None
+
+
+class Prerequisites(Strict):
+    access: list[str] = Field(default_factory=list)
+    tools: list[Tool] = Field(default_factory=list)
+    knowledge: list[str] = Field(default_factory=list)
+    system_state: list[str] = Field(default_factory=list)
+    approvals: list[str] = Field(default_factory=list)
+
+
+class HealthCheck(Strict):
+    url: str
+    name: str | None = None
+    status: int = Field(200, ge=100, le=599)
+    contains: str | None = None
+    retries: int = Field(3, ge=0, le=1000)
+    delay: int = Field(2, ge=0, le=3600)
+    where: Where = "targets"
+
+
+class Metric(Action):
+    """A measured value with a numeric threshold."""
+
+    name: str
+    description: str = ""
+    below: float | None = None
+    above: float | None = None
+
+    @model_validator(mode="after")
+    def _has_threshold(self) -> Metric:
+        if self.below is None and self.above is None:
+            raise ValueError("a metric needs a numeric threshold: 'below' or 'above'")
+        if self.kind != "run":
+            raise ValueError("a metric is measured by 'run' (a command printing one number)")
+        return self
+
+
+class FinalValidation(Strict):
+    health: list[HealthCheck] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    smoke: list[Check] = Field(default_factory=list)
+    monitoring: list[str] = Field(default_factory=list)
+
+
+class RollbackStep(Action):
+    title: str
+    expected: str = ""
+
+
+class FullRollback(Strict):
+    triggers: list[str] = Field(default_factory=list)
+    steps: list[RollbackStep] = Field(default_factory=list)
+
+
+class Problem(Strict):
+    problem: str
+    symptoms: list[str] = Field(default_factory=list)
+    cause: str = ""
+    solution: str = ""
+    commands: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+
+class PostAction(Action):
+    title: str
+
+
+class Post(Strict):
+    cleanup: list[PostAction] = Field(default_factory=list)
+    notify: list[PostAction] = Field(default_factory=list)
+    documentation: list[str] = Field(default_factory=list)
+    monitoring: list[str] = Field(default_factory=list)
+
+
+class Contact(Strict):
+    role: str
+    name: str
+    contact: str = ""
+
+
+class Resource(Strict):
+    name: str
+    url: str
+
+
+class References(Strict):
+    related: list[str] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    resources: list[Resource] = Field(default_factory=list)
+
+
+class Annex(Strict):
+    title: str
+    text: str | None = None
+    commands: str | None = None
+    items: list[str] = Field(default_factory=list)
+
+
+class Change(Strict):
+    version: str
+    date: dt.date
+    author: str
+    changes: str
+
+
+class Signoff(Strict):
+    name: str
+    date: dt.date | None = None
+
+
+class Tested(Strict):
+    env: str
+    date: dt.date | None = None
+
+
+class Approvals(Strict):
+    created_by: Signoff | None = None
+    reviewed_by: list[Signoff] = Field(default_factory=list)
+    approved_by: Signoff | None = None
+    tested_in: Tested | None = None
+
+
+class Suppression(Strict):
+    rule: str
+    reason: str = Field(..., min_length=1)
+
+
+class LintConfig(Strict):
+    ignore: list[Suppression] = Field(default_factory=list)
+
+
+class Procedure(Strict):
+    """One operational procedure: the source of a runbook and a playbook."""
+
+    id: str = Field(..., description="PROC-BACKEND-NNN")
+    type: ProcType
+    category: str = "backend"
+    title: str
+    criticality: Criticality
+    frequency: Frequency
+    estimated_minutes: float = Field(..., gt=0)
+    version: str
+    updated: dt.date
+    author: str
+    reviewers: list[str] = Field(default_factory=list)
+    hosts: str = Field("all", description="Inventory pattern the playbook targets.")
+    serial: int | str | None = Field(None, description="Hosts at a time (rolling).")
+    become: bool = False
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    purpose: Purpose
+    prerequisites: Prerequisites = Field(default_factory=lambda: Prerequisites())
+    preflight: list[Check] = Field(default_factory=list)
+    steps: list[Step] = Field(..., min_length=1)
+    final_validation: FinalValidation = Field(default_factory=lambda: FinalValidation())
+    rollback: FullRollback = Field(default_factory=lambda: FullRollback())
+    troubleshooting: list[Problem] = Field(default_factory=list)
+    post: Post = Field(default_factory=lambda: Post())
+    references: References = Field(default_factory=lambda: References())
+    annexes: list[Annex] = Field(default_factory=list)
+    changelog: list[Change] = Field(default_factory=list)
+    approvals: Approvals = Field(default_factory=lambda: Approvals())
+    continuous_improvement: str = ""
+    lint: LintConfig = Field(default_factory=lambda: LintConfig())
+
+    @field_validator("id")
+    @classmethod
+    def _proc_id(cls, value: str) -> str:
+        if not PROC_ID.match(value):
+            raise ValueError("id must look like PROC-BACKEND-001")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not SEMVER.match(value):
+            raise ValueError("version must be semantic: MAJOR.MINOR.PATCH")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _param_names(cls, value: dict[str, Parameter]) -> dict[str, Parameter]:
+        for name in value:
+            if not PARAM_NAME.match(name) or name.startswith("procc_"):
+                raise ValueError(
+                    f"parameter name '{name}' must be a lowercase identifier not starting with procc_"
+                )
+        return value

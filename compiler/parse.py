@@ -1,0 +1,203 @@
+"""From a source file to a validated :class:`~compiler.model.Procedure`.
+
+Validation collects every problem in one pass: pydantic's structural errors
+(mapped back to ``line:col`` through the source map) and the semantic checks
+pydantic cannot express (duplicate step ids, undeclared parameters).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from compiler import templating
+from compiler.errors import CompileError, Diagnostic
+from compiler.loader import PathKey, SourceMap, load_file, load_text
+from compiler.model import Procedure
+
+# Keys whose string values are executed, hence templated: parameters used
+# there must be declared. Documentation-only commands are not executed.
+_EXECUTED_KEYS = frozenset({"run", "task", "vars", "url", "contains", "stdout_contains", "stdout_regex"})
+_DOC_ONLY_SECTIONS = frozenset({"troubleshooting", "annexes"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed, validated procedure with what later stages need about its file."""
+
+    path: Path
+    display: str
+    procedure: Procedure
+    smap: SourceMap
+    sha256: str
+
+
+def parse_file(path: Path, display: str | None = None) -> Source:
+    """Load and validate one procedure file; raises :class:`CompileError`."""
+    name = display or str(path)
+    data, smap, text = load_file(path, name)
+    proc = validate(data, smap)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Source(path, name, proc, smap, digest)
+
+
+def parse_text(text: str, display: str = "<string>") -> Procedure:
+    """Validate a procedure given as text (tests, editors)."""
+    data, smap = load_text(text, display)
+    return validate(data, smap)
+
+
+def validate(data: Any, smap: SourceMap) -> Procedure:
+    """Turn loaded data into a Procedure, or raise every problem at once."""
+    if not isinstance(data, dict):
+        raise CompileError(
+            [Diagnostic(smap.path, smap.value(()), "a procedure must be a YAML mapping", "type")]
+        )
+    diags: list[Diagnostic] = []
+    proc: Procedure | None = None
+    try:
+        proc = Procedure.model_validate(data)
+    except ValidationError as exc:
+        diags.extend(_from_pydantic(exc, smap))
+    diags.extend(_duplicate_step_ids(data, smap))
+    diags.extend(_undeclared_parameters(data, smap))
+    if diags or proc is None:
+        raise CompileError(_dedupe(diags))
+    return proc
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, int, int, str, str]] = set()
+    out = []
+    for d in diags:
+        key = (d.path, d.pos.line, d.pos.col, d.code, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _model_at(loc: PathKey) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` (for suggestions)."""
+    model: Any = Procedure
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = _field_by_key(model, part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _field_by_key(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if (field.alias or name) == key:
+            return field
+    return None
+
+
+def _inner_model(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in args or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic]:
+    for err in exc.errors(include_url=False):
+        loc: PathKey = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+        kind = err["type"]
+        where = ".".join(str(p) for p in loc) or "document"
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            parent = _model_at(loc[:-1])
+            hint = ""
+            if parent is not None:
+                close = difflib.get_close_matches(key, _keys_of(parent), n=1)
+                if close:
+                    hint = f" (did you mean '{close[0]}'?)"
+            yield Diagnostic(smap.path, smap.key(loc), f"unknown key '{key}'{hint}", "unknown-key")
+        elif kind == "missing":
+            parent = loc[:-1]
+            owner = ".".join(str(p) for p in parent) or "the procedure"
+            yield Diagnostic(
+                smap.path, smap.value(parent),
+                f"missing required key '{loc[-1]}' in {owner}", "missing-key",
+            )
+        else:
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            yield Diagnostic(smap.path, smap.value(loc), f"{where}: {msg}", _code_for(kind))
+
+
+def _code_for(kind: str) -> str:
+    if kind in ("value_error", "assertion_error"):
+        return "invalid-value"
+    if kind.startswith(("literal", "enum")):
+        return "invalid-choice"
+    return "wrong-type"
+
+
+def _duplicate_step_ids(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        return
+    seen: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if not isinstance(step, dict) or not isinstance(step.get("id"), str):
+            continue
+        sid = step["id"]
+        if sid in seen:
+            yield Diagnostic(
+                smap.path, smap.value(("steps", i, "id")),
+                f"duplicate step id '{sid}' (first used by step {seen[sid] + 1})",
+                "duplicate-step-id",
+            )
+        else:
+            seen[sid] = i
+
+
+def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:
+    params = data.get("parameters")
+    declared = set(params) if isinstance(params, dict) else set()
+    allowed = declared | templating.BUILTIN_NAMES
+    for loc, text in _executed_strings(data, (), executed=False):
+        for ref in templating.references(text):
+            if ref.name not in allowed:
+                yield Diagnostic(
+                    smap.path, smap.in_text(loc, ref.offset, text),
+                    f"'{{{{ {ref.name} }}}}' is not a declared parameter; declare it under 'parameters'",
+                    "undeclared-parameter",
+                )
+
+
+def _executed_strings(node: Any, loc: PathKey, executed: bool) -> Iterator[tuple[PathKey, str]]:
+    if isinstance(node, str):
+        if executed:
+            yield loc, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if not loc and key in _DOC_ONLY_SECTIONS:
+                continue
+            yield from _executed_strings(value, (*loc, key), executed or key in _EXECUTED_KEYS)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _executed_strings(value, (*loc, i), executed)

@@ -1,0 +1,451 @@
+"""The playbook backend: a Procedure as an Ansible play, built as Python data.
+
+Failure semantics (DESIGN.md): pre-flight first; each step is marked started,
+run, then validated; when step k fails, the rollbacks of the started steps
+k..1 run in that order (each in its own block, so one failing rollback does
+not stop the others); a failed final validation runs the full rollback;
+post-execution always runs. ``procc_fail_at=K`` is a drill: step K fails right
+after its commands and the run succeeds only if every started step was
+rolled back cleanly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import templating
+from compiler.i18n import Lang, words
+from compiler.model import Action, Check, Expect, HealthCheck, Metric, Procedure, Step
+from compiler.yamlout import Unsafe, dump
+
+Task = dict[str, Any]
+
+# Marker in the drill's failure message; the rescue tells a drill from a real failure by it.
+DRILL_MARK = "procc-drill"
+
+
+class _Builder:
+    def __init__(self, proc: Procedure, lang: Lang) -> None:
+        self.proc = proc
+        self.w = words(lang)
+        self.allowed = frozenset(proc.parameters) | templating.BUILTIN_NAMES
+
+    # -- small helpers -------------------------------------------------------
+
+    def text(self, value: str) -> str:
+        """An executed string: only declared parameters stay templated."""
+        return templating.to_ansible(value, self.allowed)
+
+    def data(self, value: Any) -> Any:
+        """Module or role arguments, with every string treated as :meth:`text`."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.data(v) for v in value]
+        return value
+
+    def name(self, prefix: str, title: str) -> str:
+        return f"{prefix} | {templating.neutralize(title)}"
+
+    def action(self, act: Action, *, changed: bool, register: str | None = None) -> Task:
+        """The module part of a task for a run/task/role action."""
+        task: Task = {}
+        if act.run is not None:
+            task["ansible.builtin.shell"] = {
+                "cmd": "set -euo pipefail\n" + self.text(act.run),
+                "executable": "/bin/bash",
+            }
+            task["changed_when"] = changed
+        elif act.task is not None:
+            module = act.module
+            task[module] = self.data(act.task[module])
+        else:
+            assert act.role is not None
+            task["ansible.builtin.include_role"] = {"name": act.role}
+            if act.vars:
+                task["vars"] = self.data(act.vars)
+        if register:
+            task["register"] = register
+        if act.where == "controller":
+            task["delegate_to"] = "localhost"
+        if act.become is not None:
+            task["become"] = act.become
+        if act.timeout is not None and act.role is None:
+            task["timeout"] = act.timeout
+        return task
+
+    def checked(self, prefix: str, title: str, act: Action, expect: Expect,
+                retries: int, delay: int, tags: list[str]) -> Task:
+        """A read-only command whose result must satisfy ``expect`` (with retries)."""
+        reg = "procc_check"
+        task: Task = {"name": self.name(prefix, title)}
+        task.update(self.action(act, changed=False, register=reg))
+        if act.kind == "role":
+            task["tags"] = tags
+            return task
+        conds: list[str] = []
+        task_vars: dict[str, Any] = {}
+        if act.kind == "run":
+            conds.append(f"{reg}.rc == {expect.rc}")
+            if expect.stdout_contains is not None:
+                task_vars["procc_expect_contains"] = self.text(expect.stdout_contains)
+                conds.append(f"procc_expect_contains in {reg}.stdout")
+            if expect.stdout_regex is not None:
+                task_vars["procc_expect_regex"] = Unsafe(expect.stdout_regex)
+                conds.append(f"{reg}.stdout is search(procc_expect_regex)")
+        else:
+            conds.append(f"{reg} is not failed")
+        cond = " and ".join(conds)
+        if act.kind == "run":
+            task["failed_when"] = f"not ({cond})"
+        if retries:
+            task["until"] = cond
+            task["retries"] = retries
+            task["delay"] = delay
+        if task_vars:
+            task.setdefault("vars", {}).update(task_vars)
+        task["tags"] = tags
+        return task
+
+    def setfact(self, name: str, facts: dict[str, Any], tags: list[str], when: str | None = None) -> Task:
+        task: Task = {"name": name, "ansible.builtin.set_fact": facts}
+        if when:
+            task["when"] = when
+        task["tags"] = tags
+        return task
+
+    # -- sections ------------------------------------------------------------
+
+    def parameter_check(self) -> Task:
+        that: list[str] = []
+        for pname, param in sorted(self.proc.parameters.items()):
+            if param.required:
+                that.append(f"{pname} is defined and ({pname} | string | length) > 0")
+            if param.pattern is not None:
+                that.append(f"{pname} is not defined or ({pname} | string) is match(procc_pattern_{pname})")
+            if param.choices is not None:
+                that.append(f"{pname} is not defined or ({pname} | string) in procc_choices_{pname}")
+        task: Task = {
+            "name": "Procc | Verificar parametros",
+            "ansible.builtin.assert": {
+                "that": that or ["true"],
+                "fail_msg": "procc: invalid or missing parameters",
+                "quiet": True,
+            },
+        }
+        pvars: dict[str, Any] = {}
+        for pname, param in sorted(self.proc.parameters.items()):
+            if param.pattern is not None:
+                pvars[f"procc_pattern_{pname}"] = Unsafe(param.pattern + ("" if param.pattern.endswith("$") else "$"))
+            if param.choices is not None:
+                pvars[f"procc_choices_{pname}"] = [Unsafe(c) for c in param.choices]
+        if pvars:
+            task["vars"] = pvars
+        if any(p.secret for p in self.proc.parameters.values()):
+            task["no_log"] = True
+        task["tags"] = ["always"]
+        return task
+
+    def preflight(self) -> list[Task]:
+        tasks: list[Task] = [self.setfact("Procc | Fase: pre-flight", {"procc_phase": "preflight"}, ["always"])]
+        for i, check in enumerate(self.proc.preflight, 1):
+            tasks.append(self._check(f"{self.w['step']} P{i}", check, ["preflight"]))
+        return tasks
+
+    def _check(self, prefix: str, check: Check, tags: list[str]) -> Task:
+        return self.checked(prefix, check.title, check, check.expect, check.retries, check.delay, tags)
+
+    def step(self, k: int, step: Step) -> list[Task]:
+        p = f"{self.w['step']} {k}"
+        tags = [f"step{k}"] + ([step.id] if step.id else [])
+        tasks: list[Task] = [
+            self.setfact(
+                f"{p} | {self.w['start_task']}",
+                {"procc_phase": "step", "procc_current": k, "procc_started": f"{{{{ procc_started + [{k}] }}}}"},
+                tags,
+            )
+        ]
+        main: Task = {"name": self.name(p, step.title)}
+        main.update(self.action(step, changed=True))
+        main["tags"] = tags
+        tasks.append(main)
+        tasks.append({
+            "name": f"{p} | {self.w['drill_task']} (procc_fail_at={k})",
+            "ansible.builtin.fail": {"msg": f"{DRILL_MARK}: procc_fail_at={k}"},
+            "when": f"procc_fail_at | int == {k}",
+            "tags": tags,
+        })
+        if step.validate_ is not None:
+            v = step.validate_
+            tasks.append(self.checked(f"{p} | {self.w['validate_task']}", step.title, v, v.expect,
+                                      v.retries, v.delay, tags))
+        tasks.append(self.setfact(f"{p} | Completado", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"}, tags))
+        return tasks
+
+    def final_validation(self) -> list[Task]:
+        fv = self.proc.final_validation
+        tags = ["final_validation"]
+        tasks: list[Task] = [self.setfact("Procc | Fase: validacion final", {"procc_phase": "final"}, tags)]
+        prefix = self.w["final_validation"]
+        for h in fv.health:
+            tasks.append(self._health(prefix, h, tags))
+        for m in fv.metrics:
+            tasks.extend(self._metric(prefix, m, tags))
+        for s in fv.smoke:
+            tasks.append(self._check(prefix, s, tags))
+        return tasks
+
+    def _health(self, prefix: str, h: HealthCheck, tags: list[str]) -> Task:
+        title = h.name or f"GET {h.url}"
+        task: Task = {
+            "name": self.name(prefix, title),
+            "ansible.builtin.uri": {"url": self.text(h.url), "status_code": h.status,
+                                    "return_content": h.contains is not None},
+            "register": "procc_health",
+        }
+        if h.contains is not None:
+            task["vars"] = {"procc_expect_contains": self.text(h.contains)}
+            task["failed_when"] = "procc_health.status != " + str(h.status) + " or procc_expect_contains not in procc_health.content"
+        if h.retries:
+            task["until"] = "procc_health is not failed"
+            task["retries"] = h.retries
+            task["delay"] = h.delay
+        if h.where == "controller":
+            task["delegate_to"] = "localhost"
+        task["tags"] = tags
+        return task
+
+    def _metric(self, prefix: str, m: Metric, tags: list[str]) -> list[Task]:
+        measure: Task = {"name": self.name(prefix, f"{m.name} (medir)")}
+        measure.update(self.action(m, changed=False, register="procc_metric"))
+        measure["tags"] = tags
+        that = ["procc_metric.stdout | trim is match('^-?[0-9.]+([eE][-+]?[0-9]+)?$')"]
+        if m.below is not None:
+            that.append(f"(procc_metric.stdout | trim | float) < {m.below}")
+        if m.above is not None:
+            that.append(f"(procc_metric.stdout | trim | float) > {m.above}")
+        limit = " and ".join(
+            x for x in (f"< {m.below}" if m.below is not None else "",
+                        f"> {m.above}" if m.above is not None else "") if x
+        )
+        check: Task = {
+            "name": self.name(prefix, f"{m.name} {limit}"),
+            "ansible.builtin.assert": {
+                "that": that,
+                "fail_msg": f"metric {m.name} = {{{{ procc_metric.stdout | trim }}}}, required {limit}",
+                "success_msg": f"metric {m.name} = {{{{ procc_metric.stdout | trim }}}} ({limit})",
+            },
+            "tags": tags,
+        }
+        return [measure, check]
+
+    def rescue(self) -> list[Task]:
+        w = self.w
+        rb_tags = ["rollback", "always"]
+        tasks: list[Task] = [
+            self.setfact(
+                "Procc | Registrar fallo",
+                {
+                    "procc_failed_phase": "{{ procc_phase }}",
+                    "procc_failed_step": "{{ procc_current if procc_phase == 'step' else 0 }}",
+                    "procc_failed_task": "{{ ansible_failed_task.name | default('') }}",
+                    "procc_failed_msg": "{{ (ansible_failed_result.msg | default('')) | string | truncate(300) }}",
+                    "procc_drill_hit": (
+                        "{{ ((ansible_failed_result.msg | default('')) | string).startswith('"
+                        + DRILL_MARK + "') }}"
+                    ),
+                },
+                rb_tags,
+            )
+        ]
+        for k in range(len(self.proc.steps), 0, -1):
+            step = self.proc.steps[k - 1]
+            p = f"{w['step']} {k}"
+            started = f"procc_phase == 'step' and {k} in procc_started"
+            if step.rollback is not None:
+                body: Task = {"name": self.name(f"{p} | {w['rollback_of']}", step.title)}
+                body.update(self.action(step.rollback, changed=True))
+                body["tags"] = rb_tags
+                tasks.append({
+                    "name": f"{p} | {w['rollback_of']}",
+                    "block": [
+                        body,
+                        self.setfact(f"{p} | Rollback OK", {"procc_rolled_back": f"{{{{ procc_rolled_back + [{k}] }}}}"}, rb_tags),
+                    ],
+                    "rescue": [
+                        self.setfact(f"{p} | Rollback FALLIDO",
+                                     {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{k}] }}}}"}, rb_tags),
+                    ],
+                    "when": started,
+                    "tags": rb_tags,
+                })
+            elif step.irreversible is not None:
+                tasks.append(self.setfact(
+                    f"{p} | {w['irreversible_task']}",
+                    {"procc_irreversible": f"{{{{ procc_irreversible + [{k}] }}}}"}, rb_tags, when=started))
+        full = self.proc.rollback.steps
+        if full:
+            for i, rstep in enumerate(full, 1):
+                p = f"{w['step']} R{i}"
+                body = {"name": self.name(p, rstep.title)}
+                body.update(self.action(rstep, changed=True))
+                body["tags"] = rb_tags
+                tasks.append({
+                    "name": f"{p} | {w['full_rollback']}",
+                    "block": [
+                        body,
+                        self.setfact(f"{p} | OK", {"procc_rolled_back": f"{{{{ procc_rolled_back + ['R{i}'] }}}}"}, rb_tags),
+                    ],
+                    "rescue": [
+                        self.setfact(f"{p} | FALLIDO",
+                                     {"procc_rollback_failed": f"{{{{ procc_rollback_failed + ['R{i}'] }}}}"}, rb_tags),
+                    ],
+                    "when": "procc_phase == 'final'",
+                    "tags": rb_tags,
+                })
+        tasks.append(self.setfact(
+            "Procc | Resultado",
+            {
+                "procc_drill_passed": (
+                    "{{ procc_drill_hit and procc_rollback_failed | length == 0"
+                    " and procc_irreversible | length == 0 }}"
+                ),
+            },
+            rb_tags,
+        ))
+        tasks.append({
+            "name": "Procc | Simulacro superado",
+            "ansible.builtin.debug": {"msg": "{{ procc_summary }}"},
+            "vars": {"procc_summary": SUMMARY},
+            "when": "procc_drill_passed",
+            "tags": rb_tags,
+        })
+        tasks.append({
+            "name": "Procc | Resumen del fallo",
+            "ansible.builtin.fail": {"msg": "{{ procc_summary }}"},
+            "vars": {"procc_summary": SUMMARY},
+            "when": "not procc_drill_passed",
+            "tags": rb_tags,
+        })
+        return tasks
+
+    def post(self) -> list[Task]:
+        tasks: list[Task] = []
+        post = self.proc.post
+        for title, act in [(a.title, a) for a in post.cleanup] + [(a.title, a) for a in post.notify]:
+            body: Task = {"name": self.name(self.w["post"], title)}
+            body.update(self.action(act, changed=True))
+            body["tags"] = ["post", "always"]
+            tasks.append({
+                "name": self.name(f"{self.w['post']} | bloque", title),
+                "block": [body],
+                "rescue": [self.setfact(
+                    self.name(f"{self.w['post']} | FALLIDO", title),
+                    {"procc_post_failed": "{{ procc_post_failed + [ansible_failed_task.name | default('')] }}"},
+                    ["post", "always"])],
+                "tags": ["post", "always"],
+            })
+        tasks.append({
+            "name": "Procc | Fin",
+            "ansible.builtin.debug": {
+                "msg": (
+                    "procc {{ procc_proc_id }}: started={{ procc_started }} done={{ procc_done }}"
+                    " rolled_back={{ procc_rolled_back }} rollback_failed={{ procc_rollback_failed }}"
+                    " irreversible={{ procc_irreversible }} post_failed={{ procc_post_failed | length }}"
+                ),
+            },
+            "tags": ["post", "always"],
+        })
+        return tasks
+
+    def play(self) -> list[dict[str, Any]]:
+        proc = self.proc
+        play_vars: dict[str, Any] = {
+            "procc_proc_id": proc.id,
+            "procc_proc_version": proc.version,
+            "procc_run_id": "manual",
+            "procc_fail_at": 0,
+            "procc_phase": "init",
+            "procc_current": 0,
+            "procc_started": [],
+            "procc_done": [],
+            "procc_rolled_back": [],
+            "procc_rollback_failed": [],
+            "procc_irreversible": [],
+            "procc_post_failed": [],
+            "procc_drill_hit": False,
+            "procc_drill_passed": False,
+            "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
+        }
+        for pname, param in sorted(proc.parameters.items()):
+            if param.default is not None:
+                default = param.default
+                play_vars[pname] = Unsafe(default) if isinstance(default, str) else default
+        tasks: list[Task] = [self.parameter_check()]
+        main: list[Task] = self.preflight()
+        for k, step in enumerate(proc.steps, 1):
+            main.extend(self.step(k, step))
+        main.extend(self.final_validation())
+        tasks.append({
+            "name": f"{proc.id} | {templating.neutralize(proc.title)}",
+            "block": main,
+            "rescue": self.rescue(),
+            "always": self.post(),
+        })
+        play: dict[str, Any] = {
+            "name": f"{proc.id} | {templating.neutralize(proc.title)}",
+            "hosts": "{{ procc_hosts | default('" + proc.hosts.replace("'", "") + "') }}",
+            "gather_facts": False,
+        }
+        if proc.become:
+            play["become"] = True
+        if proc.serial is not None:
+            play["serial"] = proc.serial
+        play["vars"] = play_vars
+        play["tasks"] = tasks
+        return [play]
+
+
+SUMMARY = (
+    "{{ procc_proc_id }} "
+    "{% if procc_drill_passed %}DRILL PASSED: step {{ procc_failed_step }} failed on purpose;"
+    " rolled back {{ procc_rolled_back | join(', ') }}"
+    "{% elif procc_failed_phase == 'preflight' %}FAILED in pre-flight ({{ procc_failed_task }}):"
+    " {{ procc_failed_msg }}; no step was run"
+    "{% elif procc_failed_phase == 'final' %}FAILED in final validation ({{ procc_failed_task }}):"
+    " {{ procc_failed_msg }}; full rollback ran: {{ procc_rolled_back | join(', ') or 'none' }}"
+    "{% else %}{{ 'DRILL FAILED' if procc_drill_hit else 'FAILED' }} at step {{ procc_failed_step }}"
+    " ({{ procc_failed_task }}): {{ procc_failed_msg }};"
+    " rolled back: {{ procc_rolled_back | join(', ') or 'none' }}{% endif %}"
+    "{% if procc_rollback_failed %}; ROLLBACK FAILED for: {{ procc_rollback_failed | join(', ') }}{% endif %}"
+    "{% if procc_irreversible %}; irreversible, not rolled back: {{ procc_irreversible | join(', ') }}{% endif %}"
+)
+
+
+_BLOCK_KEYS = ("block", "rescue", "always")
+
+
+def _ordered(node: Any) -> Any:
+    """Put block/rescue/always last in every task, as ansible-lint's key-order asks."""
+    if isinstance(node, list):
+        return [_ordered(n) for n in node]
+    if isinstance(node, dict) and any(k in node for k in _BLOCK_KEYS):
+        head = {k: v for k, v in node.items() if k not in _BLOCK_KEYS}
+        tail = {k: _ordered(node[k]) for k in _BLOCK_KEYS if k in node}
+        return {**head, **tail}
+    if isinstance(node, dict) and "tasks" in node:
+        return {k: (_ordered(v) if k == "tasks" else v) for k, v in node.items()}
+    return node
+
+
+def build(proc: Procedure, lang: Lang = "es") -> list[dict[str, Any]]:
+    """The playbook of ``proc`` as Python data (one play)."""
+    return list(_ordered(_Builder(proc, lang).play()))
+
+
+def render(proc: Procedure, lang: Lang = "es", source: str | None = None) -> str:
+    """The playbook of ``proc`` as YAML text."""
+    header = f"# Generated by procc from {source}: do not edit by hand.\n" if source else ""
+    return header + dump(build(proc, lang))

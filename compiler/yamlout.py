@@ -1,0 +1,74 @@
+"""Deterministic YAML emission of Python data (playbooks, inventories).
+
+Playbooks are built as Python data and dumped here, never produced by text
+templates. Strings that must never be templated by Ansible are wrapped in
+:class:`Unsafe` and carry the ``!unsafe`` tag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re
+
+import yaml
+
+MAX_LITERAL_LINE = 150
+_DELIMS = re.compile(r"\{\{|\{%|\{#")
+
+
+class Unsafe(str):
+    """A string Ansible must print verbatim (emitted as ``!unsafe``)."""
+
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    """Indents sequences under their key, as yamllint and ansible-lint expect."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _str(dumper: yaml.SafeDumper, data: str, tag: str = "tag:yaml.org,2002:str") -> yaml.ScalarNode:
+    if "\n" in data:
+        lines = data.split("\n")
+        if all(len(line) <= MAX_LITERAL_LINE and line == line.rstrip() for line in lines):
+            return dumper.represent_scalar(tag, data, style="|")
+        return dumper.represent_scalar(tag, data, style='"')
+    return dumper.represent_scalar(tag, data)
+
+
+def _unsafe(dumper: yaml.SafeDumper, data: Unsafe) -> yaml.ScalarNode:
+    if not _DELIMS.search(data):
+        # Nothing to template; and Ansible's !unsafe constructor would turn
+        # "yes" into a boolean, so plain text stays a plain string.
+        return _str(dumper, str(data))
+    node = _str(dumper, str(data), "!unsafe")
+    if node.style is None:
+        # A tagged plain scalar would be resolved by tag anyway; quote it so
+        # that readers see a string.
+        node.style = '"'
+    return node
+
+
+_Dumper.add_representer(str, _str)
+_Dumper.add_representer(Unsafe, _unsafe)
+
+
+def dump(data: Any) -> str:
+    """Dump ``data`` as a YAML document that yamllint and ansible-lint accept."""
+    text = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        explicit_start=True,
+        default_flow_style=False,
+        width=120,
+        indent=2,
+    )
+    return str(text)
