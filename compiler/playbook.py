@@ -29,6 +29,7 @@ class _Builder:
         self.proc = proc
         self.w = words(lang)
         self.allowed = frozenset(proc.parameters) | templating.BUILTIN_NAMES
+        self.secrets = frozenset(n for n, p in proc.parameters.items() if p.secret)
 
     # -- small helpers -------------------------------------------------------
 
@@ -74,7 +75,18 @@ class _Builder:
             task["become"] = act.become
         if act.timeout is not None and act.role is None:
             task["timeout"] = act.timeout
+        if self.uses_secret(act):
+            # The module's arguments would carry the secret into events and
+            # artifacts: hide them.
+            task["no_log"] = True
         return task
+
+    def uses_secret(self, act: Action) -> bool:
+        """Whether any executed text of ``act`` references a secret parameter."""
+        if not self.secrets:
+            return False
+        texts = [act.run or "", repr(act.task or {}), repr(act.vars)]
+        return any(ref.name in self.secrets for t in texts for ref in templating.references(t))
 
     def checked(self, prefix: str, title: str, act: Action, expect: Expect,
                 retries: int, delay: int, tags: list[str]) -> Task:

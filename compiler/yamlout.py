@@ -59,14 +59,14 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(Unsafe, _unsafe)
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, explicit_start: bool = True) -> str:
     """Dump ``data`` as a YAML document that yamllint and ansible-lint accept."""
     text = yaml.dump(
         data,
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
-        explicit_start=True,
+        explicit_start=explicit_start,
         default_flow_style=False,
         width=120,
         indent=2,

@@ -1,0 +1,57 @@
+"""Checking the values of declared parameters before anything runs."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from compiler.errors import UsageError
+from compiler.model import Procedure
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """``["k=v", ...]`` from the command line into a dict (``-e k=v``)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"procc: -e expects NAME=VALUE, got '{item}'")
+        out[key.strip()] = value
+    return out
+
+
+def resolve(proc: Procedure, given: Mapping[str, str], environ: Mapping[str, str] | None = None,
+            ) -> tuple[dict[str, str], set[str]]:
+    """Validated parameter values and the names of the secret ones.
+
+    Values come from ``-e`` first, then the parameter's environment variable,
+    then its default. Raises :class:`UsageError` listing every problem.
+    """
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+    values: dict[str, str] = {}
+    secrets: set[str] = set()
+    for name in sorted(given):
+        if name not in proc.parameters:
+            problems.append(f"unknown parameter '{name}' (declared: {', '.join(sorted(proc.parameters)) or 'none'})")
+    for name, prm in sorted(proc.parameters.items()):
+        if prm.secret:
+            secrets.add(name)
+        value: str | None = given.get(name)
+        if value is None and prm.env and prm.env in env:
+            value = env[prm.env]
+        if value is None:
+            if prm.required and prm.default is None:
+                hint = f" or set ${prm.env}" if prm.env else ""
+                problems.append(f"missing required parameter '{name}': pass -e {name}=VALUE{hint}")
+            continue
+        shown = "***" if prm.secret else repr(value)
+        if prm.pattern is not None and not re.fullmatch(prm.pattern, value):
+            problems.append(f"parameter '{name}' = {shown} does not match {prm.pattern}")
+        if prm.choices is not None and value not in prm.choices:
+            problems.append(f"parameter '{name}' = {shown} is not one of {', '.join(prm.choices)}")
+        values[name] = value
+    if problems:
+        raise UsageError("procc: " + "\nprocc: ".join(problems))
+    return values, secrets

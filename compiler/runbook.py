@@ -1,0 +1,327 @@
+"""The runbook backend: a Procedure as Markdown, section for section the team's template.
+
+Python prepares every piece (code fences, escaped text, translated words);
+the Jinja2 template only loops and prints. Output is deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from compiler import markdown as md
+from compiler.i18n import Lang, enum, words
+from compiler.model import Action, Expect, Procedure, Step
+from compiler.yamlout import dump
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Figures from the run history, already worded for the runbook.
+
+    With no history every field says so; :mod:`compiler.history` fills it
+    from real runs.
+    """
+
+    last_run: str | None = None
+    success_rate: str | None = None
+    history_rows: list[list[str]] = field(default_factory=list)
+    drill_rows: list[list[str]] = field(default_factory=list)
+    stats: list[tuple[str, str]] = field(default_factory=list)
+    step_times: list[list[str]] = field(default_factory=list)
+    step_time_header: list[str] = field(default_factory=list)
+
+
+_ENV: Environment | None = None
+
+
+def _env() -> Environment:
+    """The one Jinja environment of the runbook backend (built once)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = Environment(
+            loader=PackageLoader("compiler", "templates"),
+            autoescape=False,  # Markdown, not HTML: escaping is done in Python
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=StrictUndefined,
+        )
+    return _ENV
+
+
+def _minutes(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+class _View:
+    """Prepares the data the template prints."""
+
+    def __init__(self, proc: Procedure, lang: Lang, source: str) -> None:
+        self.proc = proc
+        self.lang = lang
+        self.w = words(lang)
+        self.source = source
+
+    def action_block(self, act: Action) -> str:
+        if act.run is not None:
+            return md.fence(act.run, "bash")
+        if act.task is not None:
+            return md.fence(_yaml([{act.module: act.task[act.module]}]), "yaml")
+        assert act.role is not None
+        body: dict[str, Any] = {"name": act.role}
+        task: dict[str, Any] = {"ansible.builtin.include_role": body}
+        if act.vars:
+            task["vars"] = act.vars
+        return md.fence(_yaml([task]), "yaml")
+
+    def action_notes(self, act: Action) -> list[str]:
+        notes = []
+        if act.where == "controller":
+            notes.append(self.w["on_controller"])
+        return notes
+
+    def expect_text(self, expect: Expect, retries: int, delay: int, kind: str) -> str:
+        parts = []
+        if kind == "run":
+            parts.append(self.w["expect_rc"].format(rc=expect.rc))
+        if expect.stdout_contains is not None:
+            parts.append(self.w["expect_contains"].format(s=md.inline(expect.stdout_contains)))
+        if expect.stdout_regex is not None:
+            parts.append(self.w["expect_regex"].format(s=md.inline(expect.stdout_regex)))
+        if retries:
+            parts.append(self.w["retries"].format(r=retries, d=delay))
+        return "; ".join(parts)
+
+    def checks(self, items: list[Any], prefix: str) -> list[dict[str, Any]]:
+        out = []
+        for i, c in enumerate(items, 1):
+            out.append({
+                "heading": f"{prefix}{i}: {md.inline(c.title)}",
+                "title": md.inline(c.title),
+                "block": self.action_block(c),
+                "notes": self.action_notes(c),
+                "criteria": self.expect_text(c.expect, c.retries, c.delay, c.kind),
+                "expected": md.inline(c.expected) if getattr(c, "expected", "") else "",
+                "if_fails": [md.inline(x) for x in getattr(c, "if_fails", [])],
+            })
+        return out
+
+    def step(self, k: int, s: Step) -> dict[str, Any]:
+        w = self.w
+        has_rb = s.rollback is not None
+        view: dict[str, Any] = {
+            "heading": f"{w['step']} {k}: {md.inline(s.title)}",
+            "minutes": _minutes(s.minutes),
+            "criticality": enum(self.lang, s.criticality),
+            "rollback_available": w["yes"] if has_rb else w["no"],
+            "block": self.action_block(s),
+            "notes": self.action_notes(s),
+            "expected": md.inline(s.expected) if s.expected else "",
+            "validation": None,
+            "if_fails": [md.inline(x) for x in s.if_fails],
+            "rollback": None,
+            "irreversible": md.inline(s.irreversible) if s.irreversible else None,
+            "tags": f"step{k}" + (f", {s.id}" if s.id else ""),
+        }
+        if has_rb:
+            view["if_fails"].append(w["run_rollback_hint"])
+            assert s.rollback is not None
+            view["rollback"] = {
+                "block": self.action_block(s.rollback),
+                "notes": self.action_notes(s.rollback),
+            }
+        if s.validate_ is not None:
+            v = s.validate_
+            view["validation"] = {
+                "block": self.action_block(v),
+                "notes": self.action_notes(v),
+                "criteria": self.expect_text(v.expect, v.retries, v.delay, v.kind),
+                "output": md.fence(v.output, "text") if v.output else None,
+            }
+        return view
+
+    def final(self) -> dict[str, Any]:
+        fv = self.proc.final_validation
+        w = self.w
+        lines: list[str] = []
+        criteria: list[str] = []
+        for h in fv.health:
+            lines.append(f"# {h.name or 'health'}: HTTP {h.status}")
+            lines.append(f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' '{h.url}'")
+            criteria.append(w["health_item"].format(url=md.inline(h.url), status=h.status))
+        for m in fv.metrics:
+            limit = " ".join(x for x in (f"< {m.below:g}" if m.below is not None else "",
+                                         f"> {m.above:g}" if m.above is not None else "") if x)
+            lines.append(f"# {m.name}: {limit}")
+            assert m.run is not None
+            lines.append(m.run.rstrip("\n"))
+            label = f"{m.name} {limit}" + (f" ({md.inline(m.description)})" if m.description else "")
+            criteria.append(md.inline(label))
+        return {
+            "health_block": md.fence("\n".join(lines), "bash") if lines else None,
+            "criteria": criteria,
+            "smoke": self.checks(list(fv.smoke), ""),
+            "monitoring": [md.inline(x) for x in fv.monitoring],
+        }
+
+    def build(self, kpis: Kpis) -> dict[str, Any]:
+        p = self.proc
+        w = self.w
+        front = {
+            "id": p.id,
+            "tipo": p.type,
+            "categoria": p.category,
+            "titulo": p.title,
+            "criticidad": enum("es", p.criticality),
+            "frecuencia": enum("es", p.frequency),
+            "tiempo_estimado": f"{_minutes(p.estimated_minutes)}min",
+            "version": p.version,
+            "ultima_actualizacion": p.updated,
+            "autor": p.author,
+            "revisores": list(p.reviewers),
+        }
+        created = min((c.date for c in p.changelog), default=p.updated)
+        next_review = _add_months(p.updated, 6)
+        params = []
+        for name, prm in sorted(p.parameters.items()):
+            bits = [w["param_required"] if prm.required else w["param_optional"]]
+            if prm.secret:
+                bits.append(w["param_secret"])
+            if prm.default is not None and not prm.secret:
+                bits.append(f"{w['param_default']} {md.code(str(prm.default))}")
+            if prm.pattern:
+                bits.append(f"{w['param_pattern']} {md.code(prm.pattern)}")
+            if prm.choices:
+                bits.append(f"{w['param_choices']}: " + ", ".join(md.code(c) for c in prm.choices))
+            if prm.env:
+                bits.append(f"{w['param_env']} {md.code(prm.env)}")
+            params.append(f"{md.code(name)}: {md.inline(prm.description)} ({'; '.join(bits)})")
+        tools = []
+        for t in p.prerequisites.tools:
+            label = md.code(t.name)
+            if t.version:
+                label += " " + w["version_or_higher"].format(v=md.inline(t.version))
+            if t.note:
+                label += f" ({md.inline(t.note)})"
+            tools.append(label)
+        rb_steps = []
+        for i, r in enumerate(p.rollback.steps, 1):
+            rb_steps.append({
+                "heading": f"{w['step']} R{i}: {md.inline(r.title)}",
+                "block": self.action_block(r),
+                "notes": self.action_notes(r),
+                "expected": md.inline(r.expected) if r.expected else "",
+            })
+        problems = []
+        for i, pr in enumerate(p.troubleshooting, 1):
+            problems.append({
+                "heading": f"{w['problem']} {i}: {md.inline(pr.problem)}",
+                "symptoms": [md.inline(x) for x in pr.symptoms],
+                "cause": md.inline(pr.cause),
+                "solution": md.paragraph(pr.solution),
+                "block": md.fence(pr.commands, "bash") if pr.commands else None,
+                "references": ", ".join(md.inline(x) for x in pr.references),
+            })
+        annexes = []
+        for i, a in enumerate(p.annexes):
+            annexes.append({
+                "heading": f"{w['annex']} {chr(ord('A') + i)}: {md.inline(a.title)}",
+                "text": md.paragraph(a.text) if a.text else "",
+                "block": md.fence(a.commands, "bash") if a.commands else None,
+                "entries": [md.inline(x) for x in a.items],
+            })
+        post_actions = lambda items: [  # noqa: E731 - a local shape helper
+            {"title": md.inline(a.title), "block": self.action_block(a), "notes": self.action_notes(a)}
+            for a in items
+        ]
+        return {
+            "w": w,
+            "p": p,
+            "frontmatter": yaml.safe_dump(front, sort_keys=False, allow_unicode=True,
+                                          default_flow_style=None, width=1000).rstrip("\n"),
+            "title": md.inline(p.title),
+            "criticality": enum(self.lang, p.criticality),
+            "frequency": enum(self.lang, p.frequency),
+            "minutes": _minutes(p.estimated_minutes),
+            "source": self.source,
+            "kpis": kpis,
+            "what": md.paragraph(p.purpose.what),
+            "when": [md.inline(x) for x in p.purpose.when],
+            "when_not": [md.inline(x) for x in p.purpose.when_not],
+            "impact": [(w["users"], md.inline(p.purpose.impact.users)),
+                       (w["systems"], md.inline(p.purpose.impact.systems)),
+                       (w["data"], md.inline(p.purpose.impact.data)),
+                       (w["sla"], md.inline(p.purpose.impact.sla))],
+            "access": [md.inline(x) for x in p.prerequisites.access],
+            "tools": tools,
+            "knowledge": [md.inline(x) for x in p.prerequisites.knowledge],
+            "system_state": [md.inline(x) for x in p.prerequisites.system_state]
+            + [f"{w['approvals_needed']}: {md.inline(x)}" for x in p.prerequisites.approvals],
+            "params": params,
+            "preflight": self.checks(list(p.preflight), "P"),
+            "steps": [self.step(k, s) for k, s in enumerate(p.steps, 1)],
+            "final": self.final(),
+            "triggers": [md.inline(x) for x in p.rollback.triggers],
+            "rollback_steps": rb_steps,
+            "problems": problems,
+            "cleanup": post_actions(p.post.cleanup),
+            "notify": post_actions(p.post.notify),
+            "documentation": [md.inline(x) for x in p.post.documentation],
+            "post_monitoring": [md.inline(x) for x in p.post.monitoring],
+            "improvement": md.paragraph(p.continuous_improvement) if p.continuous_improvement else "",
+            "related": [md.inline(x) for x in p.references.related],
+            "contacts": [(md.inline(c.role), md.inline(c.name), md.inline(c.contact)) for c in p.references.contacts],
+            "resources": [(md.inline(r.name), r.url) for r in p.references.resources],
+            "annexes": annexes,
+            "changelog": [[md.cell(c.version), c.date.isoformat(), md.cell(c.author), md.cell(c.changes)]
+                          for c in p.changelog],
+            "approvals": self.approvals(),
+            "created": created.isoformat(),
+            "next_review": next_review.isoformat(),
+        }
+
+    def approvals(self) -> list[tuple[str, str]]:
+        a = self.proc.approvals
+        w = self.w
+        pend = w["pending"]
+
+        def sign(s: Any) -> str:
+            return f"{md.inline(s.name)} - {s.date.isoformat() if s.date else pend}"
+
+        out = [(w["created_by"], sign(a.created_by) if a.created_by else f"{md.inline(self.proc.author)} - {pend}")]
+        reviewed = ", ".join(sign(r) for r in a.reviewed_by) or ", ".join(
+            f"{md.inline(r)} - {pend}" for r in self.proc.reviewers) or pend
+        out.append((w["reviewed_by"], reviewed))
+        out.append((w["approved_by"], sign(a.approved_by) if a.approved_by else pend))
+        tested = a.tested_in
+        out.append((w["tested_in"],
+                    f"{md.inline(tested.env)} - {tested.date.isoformat() if tested.date else pend}" if tested else pend))
+        return out
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    return day  # pragma: no cover - unreachable: day 28 exists in every month
+
+
+def _yaml(data: Any) -> str:
+    return dump(data, explicit_start=False)
+
+
+def render(proc: Procedure, lang: Lang = "es", source: str = "", kpis: Kpis | None = None) -> str:
+    """The runbook of ``proc`` as Markdown text."""
+    view = _View(proc, lang, source).build(kpis or Kpis())
+    text = _env().get_template("runbook.md.j2").render(**view)
+    return md.tidy(text)
