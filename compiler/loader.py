@@ -140,8 +140,17 @@ def load_text(text: str, path: str) -> tuple[Any, SourceMap]:
     smap = SourceMap(path)
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        pos = Position(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        raise CompileError(
+            [Diagnostic(path, pos, f"character {exc.character!r} is not allowed in YAML", "yaml-syntax")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+            # An unterminated construct: where it starts helps more than EOF.
+            mark = exc.context_mark
         pos = _pos(mark) if mark is not None else Position(1, 1)
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise CompileError([Diagnostic(path, pos, f"YAML syntax: {message}", "yaml-syntax")]) from None

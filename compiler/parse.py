@@ -124,7 +124,7 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
     for err in exc.errors(include_url=False):
         loc: PathKey = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         kind = err["type"]
-        where = ".".join(str(p) for p in loc) or "document"
+        where = _loc_text(loc)
         if kind == "extra_forbidden":
             key = str(loc[-1])
             parent = _model_at(loc[:-1])
@@ -136,7 +136,7 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
             yield Diagnostic(smap.path, smap.key(loc), f"unknown key '{key}'{hint}", "unknown-key")
         elif kind == "missing":
             parent = loc[:-1]
-            owner = ".".join(str(p) for p in parent) or "the procedure"
+            owner = _loc_text(parent) if parent else "the procedure"
             yield Diagnostic(
                 smap.path, smap.value(parent),
                 f"missing required key '{loc[-1]}' in {owner}", "missing-key",
@@ -148,8 +148,16 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
             yield Diagnostic(smap.path, smap.value(loc), f"{where}: {msg}", _code_for(kind))
 
 
+def _loc_text(loc: PathKey) -> str:
+    """``("steps", 1, "run")`` as ``steps[1].run``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "document"
+
+
 def _code_for(kind: str) -> str:
-    if kind in ("value_error", "assertion_error"):
+    if kind in ("value_error", "assertion_error") or kind.startswith(("greater_than", "less_than")):
         return "invalid-value"
     if kind.startswith(("literal", "enum")):
         return "invalid-choice"

@@ -1,0 +1,165 @@
+"""Reading and appending history records (JSONL, crash- and writer-safe).
+
+A record is one JSON object per line with ``kind`` ``start`` or ``end`` and
+the ``run_id`` it belongs to. Appends take a :mod:`filelock` lock, write one
+whole line with a single ``write`` and ``fsync`` before releasing it, so two
+writers never interleave and a crash loses at most the line being written.
+Reading never fails on bad data: a corrupt line becomes a
+:class:`HistoryProblem` with its line number and is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+HISTORY_DIR = Path("procedures") / "history"
+SCHEMA = 1
+
+# Outcomes of a finished run; a start without an end reads as UNFINISHED.
+OUTCOMES = ("success", "failed", "rolled-back", "interrupted")
+UNFINISHED = "unfinished"
+
+
+def history_path(root: Path, proc_id: str) -> Path:
+    """Where the history of ``proc_id`` lives in the project at ``root``."""
+    return root / HISTORY_DIR / f"{proc_id}.jsonl"
+
+
+def _lock_path(path: Path) -> Path:
+    # Beside the history in a hidden, git-ignored name would litter the
+    # committed folder; the project's .procc/ is private and ignored.
+    root = path.parent.parent.parent
+    locks = root / ".procc" / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return locks / f"history-{path.stem}.lock"
+
+
+def append(path: Path, record: dict[str, Any]) -> None:
+    """Append one record durably (lock, single write, fsync)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"schema": SCHEMA, **record}, ensure_ascii=False, sort_keys=True) + "\n"
+    data = line.encode("utf-8")
+    with FileLock(str(_lock_path(path)), timeout=30):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            # A previous writer killed mid-line leaves no newline at the end:
+            # start on a fresh line so only that one line is corrupt.
+            size = os.fstat(fd).st_size
+            if size:
+                with path.open("rb") as fh:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        data = b"\n" + data
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@dataclass(frozen=True)
+class HistoryProblem:
+    """A line of a history file that could not be read."""
+
+    path: str
+    line: int
+    message: str
+
+    def format(self) -> str:
+        """``path:line: warning: message`` like every other diagnostic."""
+        return f"{self.path}:{self.line}: warning: {self.message} (line skipped)"
+
+
+@dataclass
+class Run:
+    """One run: its start record merged with its end record (if any)."""
+
+    run_id: str
+    start: dict[str, Any]
+    end: dict[str, Any] | None = None
+    line: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the end record, else of the start record."""
+        if self.end is not None and key in self.end:
+            return self.end[key]
+        return self.start.get(key, default)
+
+    @property
+    def finished(self) -> bool:
+        return self.end is not None
+
+    @property
+    def outcome(self) -> str:
+        return str(self.end.get("outcome", UNFINISHED)) if self.end else UNFINISHED
+
+    @property
+    def drill(self) -> bool:
+        return bool(self.get("drill", False))
+
+    @property
+    def succeeded(self) -> bool:
+        """A real run that succeeded, or a drill whose rollbacks all worked."""
+        if self.drill:
+            return bool(self.get("drill_passed", False))
+        return self.outcome == "success"
+
+    @property
+    def duration(self) -> float | None:
+        value = self.get("duration")
+        return float(value) if isinstance(value, int | float) else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The merged record as shown by ``procc history --json``."""
+        merged = {**self.start, **(self.end or {})}
+        merged.pop("kind", None)
+        merged.pop("schema", None)
+        merged["outcome"] = self.outcome
+        merged["finished"] = self.finished
+        return merged
+
+
+def read(path: Path, display: str | None = None) -> tuple[list[Run], list[HistoryProblem]]:
+    """The runs recorded in ``path`` (oldest first) and the unreadable lines."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    runs: dict[str, Run] = {}
+    problems: list[HistoryProblem] = []
+    for n, bline in enumerate(raw.split(b"\n"), 1):
+        if not bline.strip():
+            continue
+        try:
+            rec = json.loads(bline.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(HistoryProblem(name, n, f"corrupt history record: {exc}"))
+            continue
+        if not isinstance(rec, dict) or not isinstance(rec.get("run_id"), str):
+            problems.append(HistoryProblem(name, n, "history record without a run_id"))
+            continue
+        kind = rec.get("kind")
+        rid = rec["run_id"]
+        if kind == "start":
+            if rid in runs:
+                problems.append(HistoryProblem(name, n, f"duplicate start of run {rid}"))
+                continue
+            runs[rid] = Run(rid, rec, line=n)
+        elif kind == "end":
+            run = runs.get(rid)
+            if run is None:
+                # An end whose start line was lost: keep what it says.
+                runs[rid] = Run(rid, rec, rec, line=n)
+            else:
+                run.end = rec
+        else:
+            problems.append(HistoryProblem(name, n, f"unknown record kind {kind!r}"))
+    ordered = sorted(runs.values(), key=lambda r: (str(r.get("start", "")), r.line))
+    return ordered, problems

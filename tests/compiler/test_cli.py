@@ -1,0 +1,105 @@
+"""The command line: help, version, check, template, schema, and no ansible import at compile time."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"
+
+
+@pytest.mark.parametrize("cmd", ["compile", "check", "template", "schema", "run"])
+def test_help_of_each_command(procc, cmd: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exc:
+        procc(cmd, "--help")
+    assert exc.value.code == 0
+
+
+def test_version() -> None:
+    out = subprocess.run([sys.executable, "-m", "compiler", "--version"], capture_output=True, text=True,
+                         check=True).stdout
+    assert re.match(r"procc \d+\.\d+\.\d+", out)
+
+
+def test_template_has_the_seed_heading_tree_and_frontmatter(procc) -> None:  # type: ignore[no-untyped-def]
+    res = procc("template")
+    seed = SEED.read_text(encoding="utf-8")
+    heads = lambda t: [l for l in _outside_code(t) if re.match(r"^#{1,3} ", l)]  # noqa: E731
+    assert heads(res.out) == heads(seed)
+    keys = lambda t: [l.split(":")[0] for l in t.split("---\n")[1].splitlines()]  # noqa: E731
+    assert keys(res.out) == keys(seed)
+    committed = ROOT / "docs" / "backend" / "procedures" / "plantilla-procedimiento-backend.md"
+    assert committed.read_text(encoding="utf-8") == res.out
+
+
+def _outside_code(text: str) -> list[str]:
+    out, fence = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence:
+            out.append(line)
+    return out
+
+
+def test_schema_is_json_schema(procc) -> None:  # type: ignore[no-untyped-def]
+    res = procc("schema")
+    data = json.loads(res.out)
+    assert data["type"] == "object"
+    assert data["additionalProperties"] is False
+    assert {"id", "steps", "purpose"} <= set(data["required"])
+    assert "validate" in json.dumps(data)
+
+
+def test_check_names_missing_and_stale_files(procc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src = FIXTURES / "procedures" / "PROC-TEST-001-four-steps.yml"
+    docs, pbs = tmp_path / "docs", tmp_path / "pb"
+    args = [str(src), "--docs-dir", str(docs), "--playbooks-dir", str(pbs)]
+    res = procc("check", *args)
+    assert res.code == 1 and res.err.count(": missing (run: procc compile)") == 2
+    assert procc("compile", *args).code == 0
+    assert procc("check", *args).code == 0
+    md = docs / "PROC-TEST-001-four-steps.md"
+    md.write_text(md.read_text(encoding="utf-8") + "edited by hand\n", encoding="utf-8")
+    res = procc("check", *args)
+    assert res.code == 1 and "PROC-TEST-001-four-steps.md: stale" in res.err
+    assert "PROC-TEST-001-four-steps.yml" not in res.err
+
+
+def test_committed_outputs_are_fresh(procc) -> None:  # type: ignore[no-untyped-def]
+    res = procc("check")
+    assert res.code == 0, res.err
+
+
+def test_compile_names_outputs_after_the_source(procc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    proj = tmp_path / "proj"
+    (proj / "procedures").mkdir(parents=True)
+    shutil.copy(ROOT / "procedures" / "PROC-BACKEND-000-health-check.yml", proj / "procedures")
+    out = subprocess.run([sys.executable, "-m", "compiler", "compile"], cwd=proj, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert (proj / "docs/backend/procedures/PROC-BACKEND-000-health-check.md").is_file()
+    assert (proj / "playbooks/PROC-BACKEND-000-health-check.yml").is_file()
+
+
+def test_compile_does_not_import_ansible(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from compiler.cli import main\n"
+        f"rc = main(['compile', {str(FIXTURES / 'procedures' / 'PROC-TEST-001-four-steps.yml')!r},"
+        f" '--docs-dir', {str(tmp_path)!r}, '--playbooks-dir', {str(tmp_path)!r}])\n"
+        "assert rc == 0, rc\n"
+        "bad = sorted(m for m in sys.modules if m == 'ansible' or m.startswith(('ansible.', 'ansible_runner')))\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

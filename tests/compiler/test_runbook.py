@@ -1,0 +1,120 @@
+"""The runbook follows the team's template: sections, frontmatter, steps, fences."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from compiler import runbook
+from compiler.parse import parse_file, parse_text
+from tests.conftest import FIXTURES, FOUR_STEPS, ROOT
+
+SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"
+BACKEND_000 = ROOT / "docs" / "backend" / "procedures" / "PROC-BACKEND-000-health-check.md"
+
+
+def _frontmatter(text: str) -> dict[str, object]:
+    assert text.startswith("---\n")
+    end = text.index("\n---\n", 4)
+    data = yaml.safe_load(text[4:end])
+    assert isinstance(data, dict)
+    return data
+
+
+def _outside_fences(text: str) -> list[str]:
+    lines, fence = [], None
+    for line in text.splitlines():
+        m = re.match(r"^(`{3,}|~{3,})", line)
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None and line.strip() == fence:
+            fence = None
+        elif fence is None:
+            lines.append(line)
+    return lines
+
+
+def _headings(text: str, level: str) -> list[str]:
+    return [l for l in _outside_fences(text) if l.startswith(level + " ")]
+
+
+def test_sections_and_frontmatter_match_the_template() -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    generated = BACKEND_000.read_text(encoding="utf-8")
+    assert _headings(generated, "##") == _headings(seed, "##")
+    assert len(_headings(generated, "##")) == 13
+    assert list(_frontmatter(generated)) == list(_frontmatter(seed))
+    h1 = _headings(generated, "#")
+    assert h1 == ["# PROC-BACKEND-000: Verificar la salud de un servidor backend"]
+
+
+def test_step_subsections_and_fields() -> None:
+    src = parse_file(FOUR_STEPS)
+    text = runbook.render(src.procedure, "es", source="x.yml")
+    h3 = _headings(text, "###")
+    assert [h for h in h3 if h.startswith("### Paso")] == [
+        "### Paso P1: Verificar directorio de trabajo",
+        "### Paso 1: Crear marca uno",
+        "### Paso 2: Crear marca dos",
+        "### Paso 3: Crear marca tres con un modulo",
+        "### Paso 4: Crear marca cuatro",
+        "### Paso R1: Borrar todas las marcas",
+    ]
+    assert "### Problema 1: El directorio no existe" in h3
+    step2 = text.split("### Paso 2:")[1].split("### Paso 3:")[0]
+    for label in ("**Duracion Estimada:** 1 minutos", "**Criticidad:** MEDIA", "**Rollback Disponible:** SI",
+                  "**Resultado Esperado:**", "**Validacion:**", "**Si falla:**", "**Rollback de este paso:**"):
+        assert label in step2
+    # The commands in the runbook are byte for byte the source's commands.
+    assert src.procedure.steps[1].run is not None
+    assert "```bash\n" + src.procedure.steps[1].run + "```" in step2
+    assert "```yaml\n- ansible.builtin.copy:" in text
+
+
+def test_english_runbook_has_the_same_shape() -> None:
+    src = parse_file(FOUR_STEPS)
+    es = runbook.render(src.procedure, "es", source="x.yml")
+    en = runbook.render(src.procedure, "en", source="x.yml")
+    assert len(_headings(es, "##")) == len(_headings(en, "##")) == 13
+    assert len(_headings(es, "###")) == len(_headings(en, "###"))
+    assert "## Full Rollback" in en and "### Step 2: Crear marca dos" in en
+    assert "**Rollback Available:** YES" in en
+
+
+def test_output_is_byte_identical_between_runs() -> None:
+    src = parse_file(FOUR_STEPS)
+    first = runbook.render(src.procedure, "es", source="x.yml")
+    again = runbook.render(parse_file(FOUR_STEPS).procedure, "es", source="x.yml")
+    assert first == again
+
+
+MINIMAL = """\
+id: PROC-TEST-009
+type: maintenance
+title: "Titulo con ``` y `comillas` <b>html</b> | tubo"
+criticality: low
+frequency: on-demand
+estimated_minutes: 1
+version: 1.0.0
+updated: 2026-11-28
+author: Tester
+purpose: {{what: Probar}}
+steps:
+  - title: Paso con backticks
+    minutes: 1
+    run: |
+{body}
+"""
+
+
+def test_code_fences_survive_backticks_in_commands() -> None:
+    body = "      echo '```'\n      echo '````'\n      x=`date`\n"
+    proc = parse_text(MINIMAL.format(body=body))
+    text = runbook.render(proc, "es", source="x.yml")
+    assert "`````bash\necho '```'\necho '````'\nx=`date`\n`````" in text
+    # Free text cannot open HTML in the body, and headings stay one line.
+    body = text.split("\n---\n", 1)[1]
+    assert "<b>" not in body
+    assert "&lt;b&gt;html&lt;/b&gt;" in text
+    assert len(_headings(text, "##")) == 13

@@ -1,0 +1,38 @@
+"""Shared test helpers: the repository root, procc in-process, compiled fixtures."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+FOUR_STEPS = FIXTURES / "procedures" / "PROC-TEST-001-four-steps.yml"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def procc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Run ``procc`` in-process from the repository root; returns a Result."""
+    from compiler.cli import main
+
+    monkeypatch.chdir(ROOT)
+
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    yield run
