@@ -52,7 +52,10 @@ def query(sql: str, timeout: float = 3.0) -> str:
     """Run one SQL statement through psql and return its unaligned output."""
     proc = subprocess.run(
         [PSQL, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip() or f"psql exited {proc.returncode}")
@@ -140,9 +143,13 @@ class Handler(BaseHTTPRequestHandler):
             except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
                 body = {"status": "unavailable", "release": RELEASE, "database": str(exc)}
                 return self.reply(503, json.dumps(body) + "\n")
-            return self.reply(200, json.dumps({"status": "ok", "release": RELEASE, "database": "ok"}) + "\n")
+            return self.reply(
+                200, json.dumps({"status": "ok", "release": RELEASE, "database": "ok"}) + "\n"
+            )
         if path == "/items":
-            return self.reply(200, json.dumps({"items": int(query("SELECT count(*) FROM items"))}) + "\n")
+            return self.reply(
+                200, json.dumps({"items": int(query("SELECT count(*) FROM items"))}) + "\n"
+            )
         if path == "/fail":
             return self.reply(500, json.dumps({"error": "fault injected"}) + "\n")
         if path == "/sleep":
@@ -166,7 +173,9 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("DEMO_BACKEND_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_BACKEND_PORT", "8080")))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("DEMO_BACKEND_PORT", "8080"))
+    )
     args = parser.parse_args()
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
