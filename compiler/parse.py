@@ -127,10 +127,10 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
         where = _loc_text(loc)
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            parent = _model_at(loc[:-1])
+            owner_model = _model_at(loc[:-1])
             hint = ""
-            if parent is not None:
-                close = difflib.get_close_matches(key, _keys_of(parent), n=1)
+            if owner_model is not None:
+                close = difflib.get_close_matches(key, _keys_of(owner_model), n=1)
                 if close:
                     hint = f" (did you mean '{close[0]}'?)"
             yield Diagnostic(smap.path, smap.key(loc), f"unknown key '{key}'{hint}", "unknown-key")

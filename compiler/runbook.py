@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from compiler import markdown as md
 from compiler.i18n import Lang, enum, words
-from compiler.model import Action, Expect, Procedure, Step
+from compiler.model import Action, Expect, PostAction, Procedure, Step
 from compiler.yamlout import dump
 
 
@@ -235,10 +235,6 @@ class _View:
                 "block": md.fence(a.commands, "bash") if a.commands else None,
                 "entries": [md.inline(x) for x in a.items],
             })
-        post_actions = lambda items: [  # noqa: E731 - a local shape helper
-            {"title": md.inline(a.title), "block": self.action_block(a), "notes": self.action_notes(a)}
-            for a in items
-        ]
         return {
             "w": w,
             "p": p,
@@ -269,8 +265,8 @@ class _View:
             "triggers": [md.inline(x) for x in p.rollback.triggers],
             "rollback_steps": rb_steps,
             "problems": problems,
-            "cleanup": post_actions(p.post.cleanup),
-            "notify": post_actions(p.post.notify),
+            "cleanup": self.post_actions(p.post.cleanup),
+            "notify": self.post_actions(p.post.notify),
             "documentation": [md.inline(x) for x in p.post.documentation],
             "post_monitoring": [md.inline(x) for x in p.post.monitoring],
             "improvement": md.paragraph(p.continuous_improvement) if p.continuous_improvement else "",
@@ -284,6 +280,10 @@ class _View:
             "created": created.isoformat(),
             "next_review": next_review.isoformat(),
         }
+
+    def post_actions(self, items: list[PostAction]) -> list[dict[str, Any]]:
+        return [{"title": md.inline(a.title), "block": self.action_block(a), "notes": self.action_notes(a)}
+                for a in items]
 
     def approvals(self) -> list[tuple[str, str]]:
         a = self.proc.approvals

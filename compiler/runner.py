@@ -27,7 +27,7 @@ Event = dict[str, Any]
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus randomness."""
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{now}-{_secrets.token_hex(3)}"
 
 
