@@ -123,6 +123,7 @@ _ES: dict[str, str] = {
     "start_task": "Iniciar",
     "drill_task": "Simulacro de fallo",
     "irreversible_task": "Irreversible",
+    "role": "Rol",
 }
 
 _EN: dict[str, str] = {
@@ -237,6 +238,7 @@ _EN: dict[str, str] = {
     "start_task": "Start",
     "drill_task": "Drill failure",
     "irreversible_task": "Irreversible",
+    "role": "Role",
 }
 
 _ENUMS: dict[str, dict[str, str]] = {

@@ -179,3 +179,31 @@ def load_file(path: Path, display: str | None = None) -> tuple[Any, SourceMap, s
         raise CompileError([Diagnostic(name, Position(line, 1), "not valid UTF-8", "encoding")]) from None
     data, smap = load_text(text, name)
     return data, smap, text
+
+
+@dataclass(frozen=True)
+class RoleDoc:
+    """What a role says about itself in ``meta/argument_specs.yml``."""
+
+    name: str
+    short: str
+    description: tuple[str, ...]
+
+
+def load_role_docs(roles_dir: Path) -> dict[str, RoleDoc]:
+    """The documentation of every role under ``roles_dir`` (missing or bad specs are skipped)."""
+    docs: dict[str, RoleDoc] = {}
+    if not roles_dir.is_dir():
+        return docs
+    for spec in sorted(roles_dir.glob("*/meta/argument_specs.yml")):
+        try:
+            data = yaml.load(spec.read_text(encoding="utf-8"), Loader=_Loader)
+            main = data["argument_specs"]["main"]
+        except (OSError, yaml.YAMLError, KeyError, TypeError):
+            continue
+        desc = main.get("description") or []
+        if isinstance(desc, str):
+            desc = [desc]
+        name = spec.parent.parent.name
+        docs[name] = RoleDoc(name, str(main.get("short_description", "")), tuple(str(d) for d in desc))
+    return docs

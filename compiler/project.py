@@ -14,6 +14,7 @@ from pathlib import Path
 from compiler import playbook, runbook
 from compiler.errors import CompileError, Diagnostic, UsageError
 from compiler.i18n import Lang
+from compiler.loader import load_role_docs
 from compiler.parse import Source, parse_file
 
 DEFAULT_DOCS = Path("docs/backend/procedures")
@@ -84,7 +85,8 @@ def outputs(src: Source, docs_dir: Path, playbooks_dir: Path, lang: Lang,
     """The runbook and the playbook generated from one source."""
     stem = src.path.stem
     figures = kpis(src, root or find_root(), lang) if kpis else None
-    md_text = runbook.render(src.procedure, lang, source=src.display, kpis=figures)
+    roles = load_role_docs((root or find_root()) / "roles")
+    md_text = runbook.render(src.procedure, lang, source=src.display, kpis=figures, roles=roles)
     pb_text = playbook.render(src.procedure, lang, source=src.display)
     return [Output(docs_dir / f"{stem}.md", md_text), Output(playbooks_dir / f"{stem}.yml", pb_text)]
 

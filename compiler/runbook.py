@@ -7,6 +7,8 @@ the Jinja2 template only loops and prints. Output is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from compiler import markdown as md
 from compiler.i18n import Lang, enum, words
+from compiler.loader import RoleDoc
 from compiler.model import Action, Expect, PostAction, Procedure, Step
 from compiler.yamlout import dump
 
@@ -61,7 +64,9 @@ def _minutes(value: float) -> str:
 class _View:
     """Prepares the data the template prints."""
 
-    def __init__(self, proc: Procedure, lang: Lang, source: str) -> None:
+    def __init__(self, proc: Procedure, lang: Lang, source: str,
+                 roles: Mapping[str, RoleDoc] | None = None) -> None:
+        self.roles = roles or {}
         self.proc = proc
         self.lang = lang
         self.w = words(lang)
@@ -81,6 +86,13 @@ class _View:
 
     def action_notes(self, act: Action) -> list[str]:
         notes = []
+        if act.role is not None:
+            doc = self.roles.get(act.role)
+            if doc is not None:
+                notes.append(f"{self.w['role']} {act.role}: {_ansible_doc(doc.short)}")
+                notes.extend(_ansible_doc(d) for d in doc.description)
+            else:
+                notes.append(f"{self.w['role']} {act.role}")
         if act.where == "controller":
             notes.append(self.w["on_controller"])
         return notes
@@ -304,6 +316,15 @@ class _View:
         return out
 
 
+def _ansible_doc(text: str) -> str:
+    """Ansible doc markup (C(), I(), B(), V()) as Markdown, on one line."""
+    text = re.sub(r"\b[CV]\(([^()]*)\)", lambda m: md.code(m.group(1)), text)
+    text = re.sub(r"\bI\(([^()]*)\)", r"*\1*", text)
+    text = re.sub(r"\bB\(([^()]*)\)", r"**\1**", text)
+    parts = re.split(r"(`+[^`]*`+)", text)
+    return "".join(p if p.startswith("`") else md.inline(p) for p in parts)
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year = day.year + month // 12
@@ -320,8 +341,9 @@ def _yaml(data: Any) -> str:
     return dump(data, explicit_start=False)
 
 
-def render(proc: Procedure, lang: Lang = "es", source: str = "", kpis: Kpis | None = None) -> str:
-    """The runbook of ``proc`` as Markdown text."""
-    view = _View(proc, lang, source).build(kpis or Kpis())
+def render(proc: Procedure, lang: Lang = "es", source: str = "", kpis: Kpis | None = None,
+           roles: Mapping[str, RoleDoc] | None = None) -> str:
+    """The runbook of ``proc`` as Markdown text (``roles``: docs of the roles it calls)."""
+    view = _View(proc, lang, source, roles).build(kpis or Kpis())
     text = _env().get_template("runbook.md.j2").render(**view)
     return md.tidy(text)
