@@ -72,6 +72,11 @@ class _View:
         self.w = words(lang)
         self.source = source
 
+    def duration(self, minutes: float) -> str:
+        """``1 minuto``, ``5 minutos``."""
+        unit = self.w["minute"] if minutes == 1 else self.w["minutes"]
+        return f"{_minutes(minutes)} {unit}"
+
     def action_block(self, act: Action) -> str:
         if act.run is not None:
             return md.fence(act.run, "bash")
@@ -128,7 +133,7 @@ class _View:
         has_rb = s.rollback is not None
         view: dict[str, Any] = {
             "heading": f"{w['step']} {k}: {md.inline(s.title)}",
-            "minutes": _minutes(s.minutes),
+            "minutes": self.duration(s.minutes),
             "criticality": enum(self.lang, s.criticality),
             "rollback_available": w["yes"] if has_rb else w["no"],
             "block": self.action_block(s),
@@ -255,7 +260,7 @@ class _View:
             "title": md.inline(p.title),
             "criticality": enum(self.lang, p.criticality),
             "frequency": enum(self.lang, p.frequency),
-            "minutes": _minutes(p.estimated_minutes),
+            "minutes": self.duration(p.estimated_minutes),
             "source": self.source,
             "kpis": kpis,
             "what": md.paragraph(p.purpose.what),

@@ -63,7 +63,7 @@ def test_step_subsections_and_fields() -> None:
     ]
     assert "### Problema 1: El directorio no existe" in h3
     step2 = text.split("### Paso 2:")[1].split("### Paso 3:")[0]
-    for label in ("**Duracion Estimada:** 1 minutos", "**Criticidad:** MEDIA", "**Rollback Disponible:** SI",
+    for label in ("**Duracion Estimada:** 1 minuto", "**Criticidad:** MEDIA", "**Rollback Disponible:** SI",
                   "**Resultado Esperado:**", "**Validacion:**", "**Si falla:**", "**Rollback de este paso:**"):
         assert label in step2
     # The commands in the runbook are byte for byte the source's commands.
