@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-at", type=int, metavar="K", help="drill: make step K fail and roll back")
     p.add_argument("--lang", choices=LANGS, default="es", help="language of task names (default: es)")
     p.set_defaults(func=_run)
+    from compiler.lint.cli import add_parsers as lint_parsers  # lint and explain
+
+    lint_parsers(sub)
     return parser
 
 

@@ -1,0 +1,142 @@
+"""The rule interface and the model walkers every rule shares.
+
+A rule is a small class with a stable kebab-case ``id``, a ``severity``, the
+``perspectives`` of the review it belongs to (the template's four roles plus
+security and governance) and a docstring holding a bad and a good example.
+Its ``check`` reads the typed model of a :class:`~compiler.parse.Source` and
+yields diagnostics placed at the source position of what it flags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+from compiler.errors import Diagnostic, Position, Severity
+from compiler.loader import PathKey
+from compiler.model import Action, Procedure
+from compiler.parse import Source
+
+Perspective = Literal["devops", "sre", "dev", "dba", "security", "governance"]
+PERSPECTIVES: tuple[Perspective, ...] = ("devops", "sre", "dev", "dba", "security", "governance")
+
+# Modules whose arguments are shell text, scanned like ``run``.
+SHELL_MODULES = frozenset(
+    {"shell", "command", "raw", "script"}
+    | {f"ansible.builtin.{m}" for m in ("shell", "command", "raw", "script")}
+    | {f"ansible.legacy.{m}" for m in ("shell", "command", "raw", "script")}
+)
+
+
+class Rule:
+    """Base class of a lint rule. Subclasses set the class attributes and ``check``."""
+
+    id: ClassVar[str] = ""
+    severity: ClassVar[Severity] = "error"
+    perspectives: ClassVar[tuple[Perspective, ...]] = ()
+    summary: ClassVar[str] = ""
+
+    def __init__(self, today: dt.date | None = None) -> None:
+        # Injectable so that date-dependent rules are testable.
+        self.today = today or dt.date.today()
+
+    @classmethod
+    def doc(cls) -> str:
+        """The rule's documentation: its docstring, with the bad and good examples."""
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    def check(self, source: Source) -> Iterator[Diagnostic]:
+        """Yield a diagnostic for every problem in ``source``."""
+        raise NotImplementedError
+
+    def report(self, source: Source, pos: Position, message: str) -> Diagnostic:
+        """A diagnostic of this rule at ``pos`` in ``source``."""
+        return Diagnostic(source.display, pos, message, self.id, self.severity)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string of the model with its path (for positions)."""
+
+    loc: PathKey
+    text: str
+
+    def pos(self, source: Source, offset: int = 0) -> Position:
+        """Source position of character ``offset`` of this text."""
+        if offset == 0:
+            return source.smap.value(self.loc)
+        return source.smap.in_text(self.loc, offset, self.text)
+
+
+def strings(node: Any, loc: PathKey = ()) -> Iterator[Text]:
+    """Every string in a model (field values, list items, task arguments), with its path."""
+    if isinstance(node, str):
+        yield Text(loc, node)
+    elif isinstance(node, BaseModel):
+        fields = type(node).model_fields
+        for name in fields:
+            if name not in node.model_fields_set:
+                continue  # a default, not written in the source: nothing to point at
+            key = fields[name].alias or name
+            yield from strings(getattr(node, name), (*loc, key))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings(value, (*loc, str(key)))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            yield from strings(value, (*loc, i))
+
+
+def actions(proc: Procedure) -> Iterator[tuple[PathKey, Action]]:
+    """Every executed action of the procedure, with its path.
+
+    Documentation-only commands (troubleshooting, annexes) are not actions.
+    """
+    for i, check in enumerate(proc.preflight):
+        yield ("preflight", i), check
+    for i, step in enumerate(proc.steps):
+        yield ("steps", i), step
+        if step.validate_ is not None:
+            yield ("steps", i, "validate"), step.validate_
+        if step.rollback is not None:
+            yield ("steps", i, "rollback"), step.rollback
+    fv = proc.final_validation
+    for i, metric in enumerate(fv.metrics):
+        yield ("final_validation", "metrics", i), metric
+    for i, smoke in enumerate(fv.smoke):
+        yield ("final_validation", "smoke", i), smoke
+    for i, rstep in enumerate(proc.rollback.steps):
+        yield ("rollback", "steps", i), rstep
+    for i, post in enumerate(proc.post.cleanup):
+        yield ("post", "cleanup", i), post
+    for i, post in enumerate(proc.post.notify):
+        yield ("post", "notify", i), post
+
+
+def shell_texts(action: Action, loc: PathKey) -> Iterator[Text]:
+    """The shell text of one action: its ``run``, or the arguments of a shell-like module."""
+    if action.run is not None:
+        yield Text((*loc, "run"), action.run)
+    elif action.task is not None and action.module in SHELL_MODULES:
+        yield from strings(action.task, (*loc, "task"))
+
+
+def commands(proc: Procedure) -> Iterator[Text]:
+    """The shell text of every executed action."""
+    for loc, action in actions(proc):
+        yield from shell_texts(action, loc)
+
+
+def doc_commands(proc: Procedure) -> Iterator[Text]:
+    """Commands printed for people to copy (troubleshooting and annexes), not executed."""
+    for i, problem in enumerate(proc.troubleshooting):
+        if problem.commands is not None:
+            yield Text(("troubleshooting", i, "commands"), problem.commands)
+    for i, annex in enumerate(proc.annexes):
+        if annex.commands is not None:
+            yield Text(("annexes", i, "commands"), annex.commands)

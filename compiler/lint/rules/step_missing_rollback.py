@@ -1,0 +1,54 @@
+"""devops: a step that changes something can be undone, or says why it cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from compiler.errors import Diagnostic
+from compiler.lint.base import Rule
+from compiler.lint.changes import step_change
+from compiler.parse import Source
+
+
+class StepMissingRollback(Rule):
+    """A step that changes the system has neither ``rollback`` nor ``irreversible``.
+
+    Read-only steps (``df``, ``cat``, ``curl`` GET, ``systemctl status`` ...)
+    need no rollback. Any other command, a redirection to a file, a module
+    that is not read-only or a role counts as a change. A change that cannot
+    be undone is declared with ``irreversible: <reason>``, which the runbook
+    and the playbook's failure summary both name.
+
+    Bad::
+
+        steps:
+          - title: Activar nueva version
+            minutes: 1
+            run: ln -sfn /opt/app/releases/{{ release }} /opt/app/current
+
+    Good::
+
+        steps:
+          - title: Activar nueva version
+            minutes: 1
+            run: ln -sfn /opt/app/releases/{{ release }} /opt/app/current
+            rollback:
+              run: ln -sfn /opt/app/releases/{{ previous }} /opt/app/current
+    """
+
+    id = "step-missing-rollback"
+    severity = "error"
+    perspectives = ("devops", "sre")
+    summary = "a step that changes something has a rollback or is declared irreversible"
+
+    def check(self, source: Source) -> Iterator[Diagnostic]:
+        for i, step in enumerate(source.procedure.steps):
+            if step.rollback is not None or step.irreversible is not None:
+                continue
+            where = step_change(step, ("steps", i), source)
+            if where is not None:
+                yield self.report(
+                    source, where,
+                    f"step {i + 1} '{step.title}' changes the system but has no rollback; "
+                    "add 'rollback' or 'irreversible: <reason>'",
+                )
