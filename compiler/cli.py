@@ -88,40 +88,64 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from compiler import params, project
-    from compiler.parse import parse_file
-    from compiler.runner import RunRequest, execute
+    from compiler.runcli import run_cmd  # the run commands live in compiler/runcli.py
 
-    root = project.find_root()
-    path = project.resolve_one(args.proc, root)
-    src = parse_file(path, project.display(path, root))
-    values, secrets = params.resolve(src.procedure, params.parse_assignments(args.extra_vars))
-    inventory = str(Path(args.inventory).resolve()) if args.inventory else None
-    req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
-                     inventory=inventory, limit=args.limit, fail_at=args.fail_at, check=args.check,
-                     lang=args.lang)
+    return run_cmd(args)
 
-    def show(event: dict[str, object]) -> None:
-        data = event.get("event_data")
-        if not isinstance(data, dict):
-            return
-        kind = str(event.get("event", ""))
-        task = str(data.get("task", ""))
-        host = str(data.get("host", ""))
-        if kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable") and task:
-            status = {"runner_on_ok": "ok", "runner_on_failed": "FAILED",
-                      "runner_on_unreachable": "UNREACHABLE"}[kind]
-            if data.get("ignore_errors"):
-                status = "failed (ignored)"
-            print(f"{status:>8}  {host}  {task}", flush=True)
 
-    print(f"procc run {src.procedure.id} v{src.procedure.version} (run {req.run_id})", flush=True)
-    result = execute(req, on_event=show)
-    if result.summary:
-        print(result.summary)
-    outcome = "drill passed" if result.drill_passed else ("success" if result.rc == 0 else "failed")
-    print(f"procc: {outcome}; artifacts in {project.display(result.data_dir, root)}")
-    return 0 if result.rc == 0 else 1
+def _history(args: argparse.Namespace) -> int:
+    from compiler.runcli import history_cmd
+
+    return history_cmd(args)
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from compiler.runcli import rollback_cmd
+
+    return rollback_cmd(args)
+
+
+def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``run``, ``history`` and ``rollback`` commands."""
+
+    def target_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("proc", metavar="PROC", help="procedure id (PROC-BACKEND-001) or source path")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("-i", "--inventory", metavar="INVENTORY",
+                           help="Ansible inventory (default: localhost, local connection)")
+        where.add_argument("--env", metavar="NAME",
+                           help="environment: use the inventory inventories/NAME/")
+        p.add_argument("-e", "--extra-vars", action="append", default=[], metavar="NAME=VALUE",
+                       help="parameter value (repeatable)")
+        p.add_argument("--limit", metavar="PATTERN", help="limit the run to these hosts")
+        p.add_argument("--approved-by", metavar="NAME", help="who approved this run (recorded)")
+        p.add_argument("--yes", action="store_true",
+                       help="approve interactively without typing (a terminal is still required)")
+        p.add_argument("--vault-password-file", metavar="FILE",
+                       help="ansible-vault password file, for secrets given as -e @vault.yml")
+        p.add_argument("--lang", choices=LANGS, default="es", help="language of task names (default: es)")
+        p.add_argument("--no-record", action="store_true", help="do not write the run history")
+
+    p = sub.add_parser("run", help="execute a procedure through ansible-runner, recorded in its history")
+    target_opts(p)
+    p.add_argument("--check", action="store_true", help="Ansible check mode (simulate)")
+    p.add_argument("--fail-at", type=int, metavar="K", help="drill: make step K fail and roll back")
+    p.add_argument("--force", action="store_true",
+                   help="run a critical procedure in production without a staging pass (recorded)")
+    p.add_argument("--plain", action="store_true", help="line-per-event output even on a terminal")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("history", help="show the run history of a procedure")
+    p.add_argument("proc", metavar="PROC", help="procedure id or source path")
+    p.add_argument("--json", action="store_true", help="one JSON object per run")
+    p.add_argument("-n", "--last", type=int, default=20, metavar="N", help="show the last N runs")
+    p.set_defaults(func=_history)
+
+    p = sub.add_parser("rollback", help="run the rollbacks of an interrupted run, or the full rollback")
+    target_opts(p)
+    p.add_argument("--run", dest="run_id", metavar="RUN_ID",
+                   help="roll back the steps this run had started (default: the full rollback)")
+    p.set_defaults(func=_rollback)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,17 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of the procedure format")
     p.set_defaults(func=_schema)
 
-    p = sub.add_parser("run", help="compile and execute a procedure through ansible-runner")
-    p.add_argument("proc", metavar="PROC", help="procedure id (PROC-BACKEND-001) or source path")
-    p.add_argument("-i", "--inventory", metavar="INVENTORY",
-                   help="Ansible inventory (default: localhost, local connection)")
-    p.add_argument("-e", "--extra-vars", action="append", default=[], metavar="NAME=VALUE",
-                   help="parameter value (repeatable)")
-    p.add_argument("--limit", metavar="PATTERN", help="limit the run to these hosts")
-    p.add_argument("--check", action="store_true", help="Ansible check mode (simulate)")
-    p.add_argument("--fail-at", type=int, metavar="K", help="drill: make step K fail and roll back")
-    p.add_argument("--lang", choices=LANGS, default="es", help="language of task names (default: es)")
-    p.set_defaults(func=_run)
+    _run_parsers(sub)
     from compiler.lint.cli import add_parsers as lint_parsers  # lint and explain
 
     lint_parsers(sub)

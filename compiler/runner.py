@@ -7,11 +7,15 @@ inventory, the extra vars and ansible-runner's artifacts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import secrets as _secrets
+import stat
 import sys
+import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,16 +73,31 @@ class RunRequest:
     runs_dir: Path | None = None
     run_id: str = field(default_factory=new_run_id)
     extra: dict[str, Any] = field(default_factory=dict)
+    # A playbook to run instead of the compiled one (procc rollback).
+    playbook_text: str | None = None
+    # Extra ansible-playbook arguments (vault password file, tags).
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def data_dir(self) -> Path:
+        """The private data directory of this run."""
+        return (self.runs_dir or (self.root / ".procc" / "runs")) / self.run_id
+
+    @property
+    def cancel_file(self) -> Path:
+        """The flag file procc creates to ask the playbook for a graceful stop."""
+        return self.data_dir / "cancel"
 
 
 def prepare(req: RunRequest) -> Path:
     """Lay out the private data directory; returns its path."""
-    runs = req.runs_dir or (req.root / ".procc" / "runs")
-    data_dir = runs / req.run_id
+    data_dir = req.data_dir
     (data_dir / "project").mkdir(parents=True, exist_ok=True)
     (data_dir / "inventory").mkdir(parents=True, exist_ok=True)
     (data_dir / "env").mkdir(parents=True, exist_ok=True)
-    pb = playbook.render(req.source.procedure, req.lang, source=req.source.display)
+    pb = req.playbook_text
+    if pb is None:
+        pb = playbook.render(req.source.procedure, req.lang, source=req.source.display)
     (data_dir / "project" / "playbook.yml").write_text(pb, encoding="utf-8")
     if req.inventory is None:
         (data_dir / "inventory" / "hosts").write_text(local_inventory(), encoding="utf-8")
@@ -89,6 +108,7 @@ def extravars(req: RunRequest) -> dict[str, Any]:
     """Extra vars of a run (parameter values included)."""
     ev: dict[str, Any] = dict(req.params)
     ev["procc_run_id"] = req.run_id
+    ev["procc_cancel_file"] = str(req.cancel_file)
     if req.inventory is None:
         ev["procc_hosts"] = "all"
     if req.fail_at:
@@ -112,14 +132,12 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
     }
-    # Extra vars go in a file of the private data dir; secret values are
-    # passed through the environment of the run instead (never written).
+    # Extra vars go in a file of the private data dir; secret values never
+    # touch the disk: ansible-playbook reads them from a FIFO (-e @fifo) and
+    # they are kept out of the environment that ansible-runner records in
+    # artifacts/*/command.
     ev = extravars(req)
-    secret_env: dict[str, str] = {}
-    for name in req.secret_names:
-        if name in ev:
-            secret_env[f"PROCC_SECRET_{name.upper()}"] = str(ev.pop(name))
-            ev[name] = "{{ lookup('ansible.builtin.env', 'PROCC_SECRET_" + name.upper() + "') }}"
+    secret_values = {name: str(ev.pop(name)) for name in sorted(req.secret_names) if name in ev}
     (data_dir / "env" / "extravars").write_text(dump(ev), encoding="utf-8")
 
     def handler(event: Event) -> bool:
@@ -139,15 +157,21 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         return True
 
     inventory = req.inventory if req.inventory is not None else str(data_dir / "inventory" / "hosts")
-    cmdline = []
+    cmdline = list(req.args)
     if req.check:
         cmdline.append("--check")
+    feeder = _SecretFeeder(secret_values) if secret_values else None
+    if feeder is not None:
+        cmdline += ["-e", f"@{feeder.path}"]
     # ansible-runner finds ansible-playbook on PATH; procc may be started
     # from a venv that is not activated, so put the venv's bin first.
     bindir = str(Path(sys.executable).parent)
     path_env = {"PATH": f"{bindir}:{os.environ.get('PATH', '')}"}
-    old_env = {k: os.environ.get(k) for k in (*secret_env, "PATH")}
-    os.environ.update(secret_env)
+    values = set(secret_values.values())
+    hidden = [k for k, v in os.environ.items() if v and v in values]
+    old_env = {k: os.environ.get(k) for k in (*hidden, "PATH")}
+    for k in hidden:
+        del os.environ[k]
     os.environ.update(path_env)
     try:
         runner = ansible_runner.run(
@@ -160,9 +184,12 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
             quiet=True,
             event_handler=handler,
             cancel_callback=cancel,
-            settings={"suppress_ansible_output": True},
+            # A short poll so that a hard abort (second Ctrl-C) is immediate.
+            settings={"suppress_ansible_output": True, "pexpect_timeout": 0.2},
         )
     finally:
+        if feeder is not None:
+            feeder.close()
         for k, v in old_env.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -178,3 +205,61 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         encoding="utf-8",
     )
     return result
+
+
+class _SecretFeeder:
+    """Serves the secret extra vars through a FIFO for as long as the run lasts.
+
+    A FIFO holds no data at rest: the values exist only in this process and
+    in ansible-playbook's memory. Each open by a reader gets the whole JSON.
+    """
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._dir = tempfile.mkdtemp(prefix="procc-secrets-")
+        self.path = os.path.join(self._dir, "secrets.json")
+        os.mkfifo(self.path, stat.S_IRUSR | stat.S_IWUSR)
+        self._data = json.dumps(values).encode("utf-8")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY)  # blocks until a reader opens
+            except OSError:
+                return
+            try:
+                if not self._stop.is_set():
+                    os.write(fd, self._data)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        """Stop serving and remove the FIFO."""
+        self._stop.set()
+        # Unblock a writer waiting in open() by opening the read side once.
+        with contextlib.suppress(OSError):
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            os.close(fd)
+        self._thread.join(timeout=2)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self._dir)
+
+
+def read_vault(path: Path, password_file: Path) -> dict[str, str]:
+    """The variables of an ansible-vault encrypted YAML file (secret parameters)."""
+    import yaml
+    from ansible.constants import DEFAULT_VAULT_ID_MATCH
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    password = password_file.read_bytes().strip()
+    vault = VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password))])
+    data = yaml.safe_load(vault.decrypt(path.read_bytes()).decode("utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a vault of parameters must be a mapping")
+    return {str(k): str(v) for k, v in data.items()}

@@ -1,0 +1,156 @@
+"""The runbook's "Metricas y KPIs" figures, computed from the run history.
+
+Depends only on the procedure and its committed history file, never on the
+clock, so ``procc check`` stays deterministic. Drills are counted apart from
+real runs: they prove the rollbacks, not the procedure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler.history.store import Run, history_path, read
+from compiler.i18n import Lang
+from compiler.parse import Source
+from compiler.runbook import Kpis
+
+RATE_WINDOW = 20  # "Tasa de Exito" is over the last N real runs
+TABLE_ROWS = 10  # latest runs shown in each history table
+
+_W: dict[str, dict[str, str]] = {
+    "es": {
+        "yes": "SI", "no": "NO", "rate": "{p}% (basado en ultimas {n} ejecuciones)",
+        "last": "{date} - {outcome} ({who}, {dur})",
+        "total": "Ejecuciones Totales", "rate_label": "Tasa de Exito", "avg": "Tiempo Promedio",
+        "min": "Tiempo Minimo", "max": "Tiempo Maximo", "rollbacks": "Rollbacks Ejecutados",
+        "drills": "Simulacros", "unfinished": "Ejecuciones sin terminar",
+        "minutes": "minutos", "step": "Paso", "estimated": "Estimado (min)",
+        "real": "Real promedio (min)", "deviation": "Desviacion", "samples": "Ejecuciones",
+        "drill": "simulacro", "failed_at": "fallo en paso {k}", "rolled_back": "rollback: {x}",
+        "forced": "forzado", "approved": "aprobado por {x}",
+        "success": "EXITO", "failed": "FALLIDA", "rolled-back": "REVERTIDA",
+        "interrupted": "INTERRUMPIDA", "unfinished_o": "SIN TERMINAR",
+    },
+    "en": {
+        "yes": "YES", "no": "NO", "rate": "{p}% (based on the last {n} runs)",
+        "last": "{date} - {outcome} ({who}, {dur})",
+        "total": "Total Runs", "rate_label": "Success Rate", "avg": "Average Time",
+        "min": "Minimum Time", "max": "Maximum Time", "rollbacks": "Rollbacks Executed",
+        "drills": "Drills", "unfinished": "Unfinished runs",
+        "minutes": "minutes", "step": "Step", "estimated": "Estimated (min)",
+        "real": "Real average (min)", "deviation": "Deviation", "samples": "Runs",
+        "drill": "drill", "failed_at": "failed at step {k}", "rolled_back": "rolled back: {x}",
+        "forced": "forced", "approved": "approved by {x}",
+        "success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
+        "interrupted": "INTERRUPTED", "unfinished_o": "UNFINISHED",
+    },
+}
+
+
+def _mins(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds / 60:.1f}min"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _outcome(w: dict[str, str], run: Run) -> str:
+    key = run.outcome if run.finished else "unfinished_o"
+    return w.get(key, run.outcome.upper())
+
+
+def _row(w: dict[str, str], run: Run) -> list[str]:
+    notes: list[str] = [_outcome(w, run)]
+    env = run.get("environment")
+    if env:
+        notes.append(str(env))
+    notes.append(f"v{run.get('version', '?')}")
+    if run.get("failed_step"):
+        notes.append(w["failed_at"].format(k=run.get("failed_step")))
+    rbs = run.get("rollbacks") or []
+    if rbs:
+        notes.append(w["rolled_back"].format(x=", ".join(str(x) for x in rbs)))
+    if run.get("approved_by"):
+        notes.append(w["approved"].format(x=run.get("approved_by")))
+    if run.get("forced"):
+        notes.append(w["forced"])
+    cells = [str(run.get("start", ""))[:16].replace("T", " "), str(run.get("executor", "?")),
+             _mins(run.duration), w["yes"] if run.succeeded else w["no"], "; ".join(notes)]
+    return [c.replace("|", "\\|") for c in cells]
+
+
+def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
+    """The runbook figures for ``runs`` (oldest first)."""
+    w = _W.get(lang, _W["es"])
+    real = [r for r in runs if not r.drill and not r.get("check") and not r.get("rollback_of")]
+    drills = [r for r in runs if r.drill]
+    if not real and not drills:
+        return Kpis()
+    last_run = None
+    if real:
+        r = real[-1]
+        last_run = w["last"].format(date=str(r.get("start", ""))[:16].replace("T", " "),
+                                    outcome=_outcome(w, r), who=r.get("executor", "?"),
+                                    dur=_mins(r.duration))
+    window = real[-RATE_WINDOW:]
+    rate = None
+    if window:
+        ok = sum(1 for r in window if r.succeeded)
+        rate = w["rate"].format(p=round(100 * ok / len(window)), n=len(window))
+    history_rows = [_row(w, r) for r in reversed(real[-TABLE_ROWS:])]
+    drill_rows = [_row(w, r) for r in reversed(drills[-TABLE_ROWS:])]
+    stats: list[tuple[str, str]] = []
+    if real:
+        durs = [r.duration for r in real if r.finished and r.duration is not None]
+        ok_all = sum(1 for r in real if r.succeeded)
+        stats.append((w["total"], str(len(real))))
+        stats.append((w["rate_label"], f"{round(100 * ok_all / len(real))}%"))
+        if durs:
+            stats.append((w["avg"], f"{_num(sum(durs) / len(durs) / 60)} {w['minutes']}"))
+            stats.append((w["min"], f"{_num(min(durs) / 60)} {w['minutes']}"))
+            stats.append((w["max"], f"{_num(max(durs) / 60)} {w['minutes']}"))
+        rollbacks = sum(len(r.get("rollbacks") or []) for r in real)
+        stats.append((w["rollbacks"], str(rollbacks)))
+        unfinished = sum(1 for r in real if not r.finished)
+        if unfinished:
+            stats.append((w["unfinished"], str(unfinished)))
+    if drills:
+        passed = sum(1 for r in drills if r.succeeded)
+        stats.append((w["drills"], f"{len(drills)} ({passed} {w['yes']})"))
+    step_times, header = _step_times(w, real, source)
+    return Kpis(last_run=last_run, success_rate=rate, history_rows=history_rows,
+                drill_rows=drill_rows, stats=stats, step_times=step_times,
+                step_time_header=header)
+
+
+def _step_times(w: dict[str, str], real: list[Run], source: Source,
+                ) -> tuple[list[list[str]], list[str]]:
+    """Real (average over completed steps of runs of this version) against estimate."""
+    proc = source.procedure
+    same = [r for r in real if r.get("version") == proc.version]
+    rows: list[list[str]] = []
+    for k, step in enumerate(proc.steps, 1):
+        samples: list[float] = []
+        for r in same:
+            for s in r.get("steps") or []:
+                if isinstance(s, dict) and s.get("step") == k and s.get("status") == "ok" \
+                        and isinstance(s.get("duration"), int | float):
+                    samples.append(float(s["duration"]) / 60)
+        if samples:
+            avg = sum(samples) / len(samples)
+            dev = f"{(avg - step.minutes):+.1f} min"
+            rows.append([f"{w['step']} {k}", _num(step.minutes), _num(avg), dev, str(len(samples))])
+        else:
+            rows.append([f"{w['step']} {k}", _num(step.minutes), "-", "-", "0"])
+    if not any(row[4] != "0" for row in rows):
+        return [], []
+    return rows, [w["step"], w["estimated"], w["real"], w["deviation"], w["samples"]]
+
+
+def kpis_for(source: Source, root: Path, lang: Lang) -> Kpis:
+    """The runbook figures of ``source`` from its committed history (KpisProvider)."""
+    runs, _problems = read(history_path(root, source.procedure.id))
+    return kpis_from_runs(runs, source, lang)

@@ -1,0 +1,118 @@
+"""Small dedicated playbooks for ``procc rollback`` and for cleaning up an abort.
+
+* the rollbacks of chosen steps (those an interrupted run had started), newest
+  first, each in its own block so one failure does not stop the others;
+* the procedure's full rollback ("Rollback Completo") on its own;
+* killing the asynchronous step jobs an aborted run left on its targets.
+
+Built as Python data with the playbook backend's own action emitter, so the
+commands are the ones of the compiled playbook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import playbook, templating
+from compiler.i18n import Lang
+from compiler.model import Procedure
+from compiler.yamlout import dump
+
+Task = dict[str, Any]
+
+
+def _block(name: str, body: Task, mark: str) -> Task:
+    return {
+        "name": name,
+        "block": [body, {"name": f"{name} | OK", "ansible.builtin.set_fact": {
+            "procc_rolled_back": f"{{{{ procc_rolled_back + ['{mark}'] }}}}"}}],
+        "rescue": [{"name": f"{name} | FALLIDO", "ansible.builtin.set_fact": {
+            "procc_rollback_failed": f"{{{{ procc_rollback_failed + ['{mark}'] }}}}"}}],
+    }
+
+
+def _play(proc: Procedure, tasks: list[Task], title: str) -> str:
+    tasks = [*tasks, {
+        "name": "Procc | Resultado del rollback",
+        "ansible.builtin.assert": {
+            "that": ["procc_rollback_failed | length == 0"],
+            "fail_msg": "rolled back: {{ procc_rolled_back | join(', ') or 'none' }};"
+                        " ROLLBACK FAILED for: {{ procc_rollback_failed | join(', ') }}",
+            "success_msg": "rolled back: {{ procc_rolled_back | join(', ') or 'none' }}",
+        },
+    }]
+    play: dict[str, Any] = {
+        "name": f"{proc.id} | {title}",
+        "hosts": "{{ procc_hosts | default('" + proc.hosts.replace("'", "") + "') }}",
+        "gather_facts": False,
+    }
+    if proc.become:
+        play["become"] = True
+    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": []}
+    for name, prm in sorted(proc.parameters.items()):
+        if prm.default is not None:
+            play["vars"][name] = prm.default
+    play["tasks"] = tasks
+    return dump(playbook._ordered([play]))
+
+
+def steps_rollback(proc: Procedure, steps: list[int], lang: Lang = "es") -> str:
+    """A playbook running the rollbacks of ``steps`` (newest first)."""
+    b = playbook._Builder(proc, lang)
+    tasks: list[Task] = []
+    for k in sorted(set(steps), reverse=True):
+        step = proc.steps[k - 1]
+        if step.rollback is None:
+            continue
+        name = f"{b.w['step']} {k} | {b.w['rollback_of']}"
+        body: Task = {"name": f"{name} | {templating.neutralize(step.title)}"}
+        body.update(b.action(step.rollback, changed=True))
+        tasks.append(_block(name, body, str(k)))
+    return _play(proc, tasks, "Rollback de pasos " + ", ".join(str(k) for k in sorted(steps)))
+
+
+def full_rollback(proc: Procedure, lang: Lang = "es") -> str:
+    """A playbook running the procedure's full rollback (R1..Rn)."""
+    b = playbook._Builder(proc, lang)
+    tasks: list[Task] = []
+    for i, r in enumerate(proc.rollback.steps, 1):
+        name = f"{b.w['step']} R{i} | {b.w['full_rollback']}"
+        body: Task = {"name": f"{name} | {templating.neutralize(r.title)}"}
+        body.update(b.action(r, changed=True))
+        tasks.append(_block(name, body, f"R{i}"))
+    return _play(proc, tasks, b.w["full_rollback"])
+
+
+def kill_jobs(proc: Procedure, jobs: dict[str, str]) -> str:
+    """A playbook killing the asynchronous step jobs ``host -> job id`` on each host."""
+    play: dict[str, Any] = {
+        "name": f"{proc.id} | Detener trabajos de pasos",
+        "hosts": ",".join(sorted(jobs)) or "none",
+        "gather_facts": False,
+        "vars": {"procc_jobs": dict(sorted(jobs.items()))},
+        "tasks": [{
+            "name": "Procc | Detener el proceso del paso",
+            "ansible.builtin.shell": {"cmd": KILL_JOB, "executable": "/bin/bash"},
+            "vars": {"procc_job": "{{ procc_jobs[inventory_hostname] | default('') }}"},
+            "changed_when": True,
+        }],
+    }
+    return dump([play])
+
+
+# The async wrapper of a job runs as "async_wrapper.py JID-PREFIX ..."; the step's
+# command runs in a process group of its own under it: kill every such group.
+KILL_JOB = """set -u
+job='{{ procc_job }}'
+[ -n "$job" ] || exit 0
+prefix="${job%.*}"
+for pid in $(pgrep -f "async_wrapper.py $prefix " || true); do
+  pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+  [ -n "$pgid" ] && kill -TERM -- "-$pgid" 2>/dev/null || true
+done
+sleep 0.2
+for pid in $(pgrep -f "async_wrapper.py $prefix " || true); do
+  pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+  [ -n "$pgid" ] && kill -KILL -- "-$pgid" 2>/dev/null || true
+done
+"""

@@ -1,0 +1,230 @@
+"""The ``run``, ``history`` and ``rollback`` commands (the run half of the CLI).
+
+Called only from :mod:`compiler.cli`; like it, the only place (with the
+displays of :mod:`compiler.progress`) that prints for runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from compiler import gates, history, params, project
+from compiler.errors import UsageError
+from compiler.history.events import Tracker
+from compiler.parse import Source, parse_file
+from compiler.progress import PlainDisplay, make_display
+from compiler.runner import RunRequest, execute, read_vault
+from compiler.session import Outcome, RunContext, executor_name, rollback_commands, run
+
+
+def _source(args: argparse.Namespace) -> tuple[Path, Source]:
+    root = project.find_root()
+    path = project.resolve_one(args.proc, root)
+    return root, parse_file(path, project.display(path, root))
+
+
+def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[str]]:
+    plain = [e for e in args.extra_vars if not e.startswith("@")]
+    vaults = [e[1:] for e in args.extra_vars if e.startswith("@")]
+    given = params.parse_assignments(plain)
+    vaulted: set[str] = set()
+    for v in vaults:
+        if not args.vault_password_file:
+            raise UsageError(f"procc: -e @{v} needs --vault-password-file")
+        try:
+            data = read_vault(Path(v), Path(args.vault_password_file))
+        except Exception as exc:  # the vault library raises its own error types
+            raise UsageError(f"procc: cannot read vault {v}: {type(exc).__name__}") from None
+        given.update(data)
+        vaulted |= set(data)
+    values, secrets = params.resolve(src.procedure, given)
+    # Values from a vault are secret even when not declared so.
+    return values, secrets | (vaulted & set(values))
+
+
+def _inventory(args: argparse.Namespace, root: Path) -> str | None:
+    if args.env:
+        return str(gates.env_inventory(root, args.env))
+    return str(Path(args.inventory).resolve()) if args.inventory else None
+
+
+def _ask(prompt: str) -> str:
+    return input(prompt)
+
+
+def run_cmd(args: argparse.Namespace) -> int:
+    """``procc run``: gates, then the run, its live display and one summary."""
+    root, src = _source(args)
+    proc = src.procedure
+    values, secrets = _values(args, src)
+    inventory = _inventory(args, root)
+    executor = executor_name()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    approval = gates.approve(proc, args.env, args.approved_by, args.yes, interactive, _ask, executor)
+    runs, _ = history.read(history.history_path(root, proc.id))
+    forced = gates.production_gate(proc, args.env, runs, args.force)
+    if forced:
+        print(f"procc: WARNING {forced}", file=sys.stderr)
+    if args.check:
+        shell = [k for k, s in enumerate(proc.steps, 1) if s.run is not None]
+        if shell:
+            print("procc: check mode cannot simulate shell steps (they are skipped): "
+                  + ", ".join(f"Paso {k} ({proc.steps[k - 1].title})" for k in shell))
+    req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
+                     inventory=inventory, limit=args.limit, fail_at=args.fail_at, check=args.check,
+                     lang=args.lang)
+    ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
+                     executor=executor, record=not args.no_record)
+    tracker = Tracker(proc, args.lang)
+    display = make_display(tracker, live=False if args.plain else None)
+    out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
+    _summary(out, src, req, root, values, secrets)
+    if out.interrupted:
+        return 130
+    return 0 if out.result.rc == 0 else 1
+
+
+def _kill_jobs(req: RunRequest, jobs: dict[str, str]) -> None:
+    from compiler.rollbackplay import kill_jobs
+
+    kill = RunRequest(source=req.source, root=req.root, params={}, inventory=req.inventory,
+                      runs_dir=req.data_dir / "cleanup", playbook_text=kill_jobs(req.source.procedure, jobs))
+    execute(kill)
+
+
+def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
+             values: dict[str, str], secrets: set[str]) -> None:
+    proc = src.procedure
+    t = out.tracker
+    rec = out.record
+    mins = float(rec.get("duration") or 0) / 60
+    label = {"success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
+             "interrupted": "INTERRUPTED"}[out.outcome]
+    if req.fail_at:
+        label = f"DRILL {'PASSED' if out.result.drill_passed else 'FAILED'} ({label})"
+    print()
+    print(f"== {proc.id} v{proc.version}: {label} ==")
+    if out.result.summary:
+        print(out.result.summary)
+    if t.failed_step and not req.fail_at:
+        st = t.steps[t.failed_step]
+        print(f"failed step: Paso {st.number} ({st.title}): {st.message or t.failed_msg}")
+    elif t.failed_task and out.outcome == "failed" and not t.failed_step:
+        print(f"failed at: {t.failed_task}: {t.failed_msg}")
+    print(f"rollbacks executed: {', '.join(t.rollbacks) or 'none'}"
+          + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
+    irreversible = t.irreversible or [k for k in t.started if proc.steps[k - 1].irreversible]
+    if irreversible:
+        print(f"irreversible steps run: {', '.join(str(k) for k in irreversible)}")
+    print(f"duration: {mins:.1f} min (estimate {proc.estimated_minutes:g} min)")
+    if out.aborted:
+        print(f"ABORTED: started steps {t.started or 'none'} were NOT rolled back. Rollback commands:")
+        for k, cmd in rollback_commands(src, t.started, values, secrets):
+            print(f"  # Paso {k}: {proc.steps[k - 1].title}")
+            for line in cmd.splitlines():
+                print(f"  {line}")
+        print(f"or run: procc rollback {proc.id} --run {req.run_id}")
+    print(f"artifacts: {project.display(out.result.data_dir, root)}")
+
+
+def history_cmd(args: argparse.Namespace) -> int:
+    """``procc history``: the recorded runs, newest last."""
+    root, src = _source(args)
+    path = history.history_path(root, src.procedure.id)
+    runs, problems = history.read(path, project.display(path, root))
+    for p in problems:
+        print(p.format(), file=sys.stderr)
+    shown = runs[-args.last:] if args.last else runs
+    if args.json:
+        for r in shown:
+            print(json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True))
+        return 0
+    if not runs:
+        print(f"{src.procedure.id}: no recorded runs ({project.display(path, root)})")
+        return 0
+    print(f"{'RUN':<24} {'START':<20} {'ENV':<10} {'VERSION':<8} {'OUTCOME':<12} {'DUR':>7}  NOTES")
+    for r in shown:
+        dur = f"{r.duration / 60:.1f}m" if r.duration is not None else "-"
+        outcome = r.outcome if r.finished else "DID NOT FINISH"
+        notes = []
+        if r.drill:
+            notes.append(f"drill fail_at={r.get('fail_at')}"
+                         + (" passed" if r.get("drill_passed") else ""))
+        if r.get("failed_step"):
+            notes.append(f"failed step {r.get('failed_step')}")
+        if r.get("rollbacks"):
+            notes.append("rolled back " + ",".join(str(x) for x in r.get("rollbacks")))
+        if r.get("rollback_of"):
+            notes.append(f"rollback of {r.get('rollback_of')}")
+        if not r.finished and r.get("started") is None:
+            notes.append("killed or still running")
+        notes.append(f"by {r.get('executor')}" + (f", approved {r.get('approved_by')}"
+                                                  if r.get("approved_by") else ""))
+        print(f"{r.run_id:<24} {str(r.get('start', ''))[:19]:<20} {r.get('environment')!s:<10} "
+              f"{r.get('version')!s:<8} {outcome:<12} {dur:>7}  {'; '.join(notes)}")
+    return 0
+
+
+def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
+    runs, _ = history.read(history.history_path(root, src.procedure.id))
+    for r in runs:
+        if r.run_id == run_id and isinstance(r.get("started"), list):
+            return [int(k) for k in r.get("started")]
+    state = root / ".procc" / "runs" / run_id / "state.json"
+    try:
+        return [int(k) for k in json.loads(state.read_text(encoding="utf-8"))["started"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if any(r.run_id == run_id for r in runs):
+        raise UsageError(f"procc: run {run_id} recorded no started steps: nothing to roll back")
+    raise UsageError(f"procc: no run {run_id} in the history of {src.procedure.id}")
+
+
+def rollback_cmd(args: argparse.Namespace) -> int:
+    """``procc rollback``: the started steps of a run, or the full rollback."""
+    from compiler.rollbackplay import full_rollback, steps_rollback
+    from compiler.session import RunLock, now_iso
+
+    root, src = _source(args)
+    proc = src.procedure
+    values, secrets = _values(args, src)
+    inventory = _inventory(args, root)
+    executor = executor_name()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    approval = gates.approve(proc, args.env, args.approved_by, args.yes, interactive, _ask, executor)
+    if args.run_id:
+        steps = _started_of(root, src, args.run_id)
+        text = steps_rollback(proc, steps, args.lang)
+        what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))}"
+    else:
+        if not proc.rollback.steps:
+            raise UsageError(f"procc: {proc.id} declares no full rollback")
+        text = full_rollback(proc, args.lang)
+        what = "full rollback"
+    req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
+                     inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text)
+    lock = RunLock(root, proc.id, f"{args.env or inventory or 'local'}|{args.limit or ''}")
+    lock.acquire(req.run_id)
+    hpath = history.history_path(root, proc.id)
+    base = {"run_id": req.run_id, "procedure": proc.id, "version": proc.version,
+            "source_sha256": src.sha256, "environment": args.env or "local", "executor": executor,
+            "approved_by": approval.approved_by, "rollback_of": args.run_id or "full"}
+    try:
+        if not args.no_record:
+            history.append(hpath, {"kind": "start", **base, "start": now_iso()})
+        print(f"procc rollback {proc.id}: {what} (run {req.run_id})", flush=True)
+        display = PlainDisplay(Tracker(proc, args.lang))
+        res = execute(req, on_event=lambda e: display.event(
+            str(e.get("event", "")), None, str((e.get("event_data") or {}).get("task", "")),
+            e.get("event_data") or {}))
+    finally:
+        lock.release()
+    outcome = "success" if res.rc == 0 else "failed"
+    if not args.no_record:
+        history.append(hpath, {"kind": "end", "run_id": req.run_id, "end": now_iso(),
+                               "outcome": outcome, "rc": res.rc})
+    print(f"procc: {what}: {outcome.upper()}; artifacts: {project.display(res.data_dir, root)}")
+    return 0 if res.rc == 0 else 1

@@ -1,0 +1,240 @@
+"""One ``procc run`` from start to record: lock, history, signals, progress, outcome.
+
+The first SIGINT/SIGTERM asks for a graceful stop: procc creates the run's
+cancel flag file, the playbook notices it (between steps, and inside
+interruptible steps through their ``async_status`` loop), fails the step and
+its rescue rolls back every started step. A second signal aborts at once:
+ansible-runner kills ansible-playbook's process group, procc kills the
+asynchronous step jobs left on the targets, records the run as interrupted
+and prints the rollback commands of the started steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import re
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from compiler import history
+from compiler.errors import UsageError
+from compiler.history.events import Tracker
+from compiler.parse import Source
+from compiler.progress import Display
+from compiler.runner import RunRequest, RunResult, execute
+
+
+class AlreadyRunning(UsageError):
+    """Another run of the same procedure against the same targets is in progress."""
+
+
+def executor_name() -> str:
+    """Who runs procc: $PROCC_EXECUTOR, else the login name."""
+    try:
+        return os.environ.get("PROCC_EXECUTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class RunContext:
+    """What the CLI decided before running (gates passed)."""
+
+    environment: str | None = None
+    approved_by: str | None = None
+    forced: str | None = None
+    executor: str = field(default_factory=executor_name)
+    record: bool = True
+
+
+class RunLock:
+    """One run per procedure and targets: a file lock holding the run id.
+
+    The OS releases the lock when the process dies, even by SIGKILL.
+    """
+
+    def __init__(self, root: Path, proc_id: str, targets: str) -> None:
+        key = hashlib.sha256(targets.encode("utf-8")).hexdigest()[:12]
+        d = root / ".procc" / "locks"
+        d.mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(str(d / f"run-{proc_id}-{key}.lock"), timeout=0)
+        self.id_file = d / f"run-{proc_id}-{key}.id"
+
+    def acquire(self, run_id: str) -> None:
+        try:
+            self.lock.acquire()
+        except Timeout:
+            try:
+                other = self.id_file.read_text(encoding="utf-8").strip()
+            except OSError:
+                other = "unknown"
+            raise AlreadyRunning(f"procc: refused: run {other} of this procedure is in progress "
+                                 "against the same targets") from None
+        self.id_file.write_text(run_id + "\n", encoding="utf-8")
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+class Interrupts:
+    """SIGINT/SIGTERM: first = graceful stop (flag file), second = abort now."""
+
+    def __init__(self, flag: Path, notify: Callable[[str], None]) -> None:
+        self.flag = flag
+        self.notify = notify
+        self.count = 0
+        self._old: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.flag.parent.mkdir(parents=True, exist_ok=True)
+            self.flag.write_text("stop\n", encoding="utf-8")
+            self.notify("stopping: the running step is being stopped and the started steps "
+                        "rolled back (press Ctrl-C again to abort at once, without rollback)")
+        elif self.count == 2:
+            self.notify("aborting now")
+
+    @property
+    def abort(self) -> bool:
+        return self.count >= 2
+
+    def __enter__(self) -> Interrupts:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+@dataclass
+class Outcome:
+    """How a run ended, with what the summary and the history need."""
+
+    result: RunResult
+    outcome: str
+    tracker: Tracker
+    interrupted: bool
+    aborted: bool
+    record: dict[str, Any]
+
+
+def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool) -> str:
+    if interrupted:
+        return "interrupted"
+    if drill:
+        return "rolled-back" if res.drill_passed else "failed"
+    if res.rc == 0:
+        return "success"
+    started = t.started
+    if started and not t.rollbacks_failed and not t.irreversible \
+            and all(str(k) in t.rollbacks for k in started):
+        return "rolled-back"
+    return "failed"
+
+
+def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
+        kill_jobs: Callable[[RunRequest, dict[str, str]], None] | None = None) -> Outcome:
+    """Execute ``req`` under the lock, recording it in the history."""
+    src: Source = req.source
+    proc = src.procedure
+    targets = f"{ctx.environment or req.inventory or 'local'}|{req.limit or ''}"
+    lock = RunLock(req.root, proc.id, targets)
+    lock.acquire(req.run_id)
+    hpath = history.history_path(req.root, proc.id)
+    base: dict[str, Any] = {
+        "run_id": req.run_id, "procedure": proc.id, "version": proc.version,
+        "source_sha256": src.sha256, "environment": ctx.environment or "local",
+        "executor": ctx.executor, "approved_by": ctx.approved_by, "forced": ctx.forced,
+        "drill": bool(req.fail_at), "fail_at": req.fail_at, "check": req.check,
+        "limit": req.limit, "params": {k: v for k, v in sorted(req.params.items())
+                                       if k not in req.secret_names},
+    }
+    started_at = dt.datetime.now(dt.UTC)
+    try:
+        if ctx.record:
+            history.append(hpath, {"kind": "start", **base, "start": now_iso()})
+        state = req.data_dir / "state.json"
+        with Interrupts(req.cancel_file, display.notice) as irq:
+
+            def on_event(event: dict[str, Any]) -> None:
+                before = len(tracker.started)
+                kind, ref, task = tracker.feed(event)
+                data = event.get("event_data") or {}
+                display.event(kind, ref, task, data if isinstance(data, dict) else {})
+                if len(tracker.started) != before:
+                    state.write_text(json.dumps({"run_id": req.run_id, "started": tracker.started}),
+                                     encoding="utf-8")
+
+            display.start(f"procc run {proc.id} v{proc.version} (run {req.run_id})"
+                          + (f" env {ctx.environment}" if ctx.environment else ""))
+            try:
+                res = execute(req, on_event=on_event, cancel=lambda: irq.abort)
+            finally:
+                display.stop()
+            interrupted = irq.count > 0
+            aborted = irq.abort
+        if interrupted:
+            tracker.mark_interrupted()
+        if aborted and tracker.jobs and kill_jobs is not None:
+            kill_jobs(req, dict(tracker.jobs))
+        ended = dt.datetime.now(dt.UTC)
+        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted)
+        record: dict[str, Any] = {
+            "kind": "end", "run_id": req.run_id, "end": now_iso(),
+            "start": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "duration": round((ended - started_at).total_seconds(), 3),
+            "outcome": outcome, "rc": res.rc, "aborted": aborted,
+            "failed_step": tracker.failed_step, "started": tracker.started,
+            "rollbacks": list(tracker.rollbacks), "rollbacks_failed": list(tracker.rollbacks_failed),
+            "irreversible": list(tracker.irreversible),
+            "drill_passed": res.drill_passed, "summary": _scrub(res.summary, req),
+            "steps": [s.to_json() for s in tracker.steps.values()],
+        }
+        if ctx.record:
+            history.append(hpath, record)
+        return Outcome(res, outcome, tracker, interrupted, aborted, {**base, **record})
+    finally:
+        lock.release()
+
+
+def _scrub(text: str, req: RunRequest) -> str:
+    for name in req.secret_names:
+        value = req.params.get(name)
+        if value:
+            text = text.replace(value, "***")
+    return text
+
+
+def rollback_commands(src: Source, steps: list[int], params: dict[str, str],
+                      secrets: set[str]) -> list[tuple[int, str]]:
+    """The rollback command of each started step, newest first, parameters filled in."""
+    out: list[tuple[int, str]] = []
+    for k in sorted(steps, reverse=True):
+        step = src.procedure.steps[k - 1]
+        if step.rollback is None:
+            out.append((k, f"# irreversible: {step.irreversible or 'no rollback declared'}"))
+            continue
+        rb = step.rollback
+        text = rb.run if rb.run is not None else json.dumps(rb.task or {"role": rb.role})
+        for name, value in params.items():
+            if name not in secrets:
+                text = re.sub(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", value, text)
+        out.append((k, text.rstrip("\n")))
+    return out
