@@ -1,12 +1,8 @@
-"""Fixtures for the role tests: one real PostgreSQL per session, and demo backend helpers."""
+"""Fixtures for the role tests: one real PostgreSQL per session (helpers live in tests/support)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from support.postgres import PgServer, running_postgres  # noqa: E402
+from support.postgres import PgServer, running_postgres
 
 
 @pytest.fixture(scope="session")
@@ -22,41 +18,3 @@ def pg() -> Iterator[PgServer]:
     """A real PostgreSQL cluster (scripts/postgres.sh), started once per session."""
     with running_postgres() as server:
         yield server
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_get(url: str, timeout: float = 5.0) -> tuple[int, str]:
-    """Status and body of a GET, error statuses included."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.read().decode("utf-8")
-
-
-def demo_vars(base: Path, port: int, pg: PgServer, release: str = "v1") -> dict[str, object]:
-    """Role variables of a demo backend instance under ``base`` on ``port``."""
-    return {
-        "demo_backend_base_dir": str(base),
-        "demo_backend_port": port,
-        "demo_backend_release": release,
-        "demo_backend_python": sys.executable,
-        "demo_backend_db_host": pg.host,
-        "demo_backend_db_port": pg.port,
-        "demo_backend_db_user": pg.user,
-        "demo_backend_db_name": pg.dbname,
-    }
-
-
-def stop_demo(base: Path) -> None:
-    """Stop a demo backend through its own service script (teardown)."""
-    script = base / "bin" / "demo-backend"
-    if script.exists():
-        subprocess.run([str(script), "stop"], capture_output=True, check=False, timeout=30)

@@ -59,7 +59,10 @@ def test_backup_then_restore_round_trips_and_refuses_tampering(tmp_path: Path, p
     assert backup_dir.parent == root and backup_dir.name.startswith("pre-")
     assert os.readlink(root / "latest") == backup_dir.name
     assert sorted(p.name for p in backup_dir.iterdir()) == [
-        "SHA256SUMS", "backup.json", "config.tar.gz", "db.dump",
+        "SHA256SUMS",
+        "backup.json",
+        "config.tar.gz",
+        "db.dump",
     ]
     assert (backup_dir / "db.dump").read_bytes()[:5] == b"PGDMP"  # custom format
     assert json.loads((backup_dir / "backup.json").read_text())["database"] == DB
@@ -71,9 +74,7 @@ def test_backup_then_restore_round_trips_and_refuses_tampering(tmp_path: Path, p
     assert pg.table_checksums(DB) != before
 
     # Restore from <root>/latest in a separate run, like a rollback or a disaster recovery.
-    restored = run_play(
-        tmp_path / "run-restore", [role("restore", restore_backup_root=str(root), **restore_vars)]
-    )
+    restored = run_play(tmp_path / "run-restore", [role("restore", restore_backup_root=str(root), **restore_vars)])
     assert restored.ok, dump(restored)
     assert pg.table_checksums(DB) == before
     assert (conf / "app.conf").read_text() == "release=v1\n"

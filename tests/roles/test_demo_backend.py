@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import demo_vars, free_port, http_get, stop_demo
+from support.demo import demo_vars, free_port, http_get, stop_demo
 from support.playbooks import dump, run_play
 from support.postgres import PgServer
 

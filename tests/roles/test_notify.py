@@ -100,14 +100,15 @@ def test_notify_posts_every_event_and_never_logs_the_url(tmp_path: Path, receive
 def test_notify_does_nothing_without_a_webhook(tmp_path: Path, receiver: Receiver) -> None:
     webhook_file = secret_file(tmp_path, "")
     result = run_play(
-        tmp_path / "run", [notify("start", "sin webhook")],
+        tmp_path / "run",
+        [notify("start", "sin webhook")],
         extravars={"webhook_file": str(webhook_file)},
     )
     assert result.ok, dump(result)
     assert receiver.posts == []
     skipped = [
-        ev for ev in result.events
-        if ev.get("event") == "runner_on_skipped"
-        and "Post the notification" in ev["event_data"].get("task", "")
+        ev
+        for ev in result.events
+        if ev.get("event") == "runner_on_skipped" and "Post the notification" in ev["event_data"].get("task", "")
     ]
     assert len(skipped) == 1

@@ -41,9 +41,7 @@ class PlayResult:
         found = []
         for ev in self.events:
             data = ev.get("event_data", {})
-            if ev.get("event") in ("runner_on_ok", "runner_on_failed") and task_name in data.get(
-                "task", ""
-            ):
+            if ev.get("event") in ("runner_on_ok", "runner_on_failed") and task_name in data.get("task", ""):
                 found.append(data.get("res", {}))
         return found
 
@@ -81,12 +79,9 @@ def run_play(
     workdir.mkdir(parents=True, exist_ok=True)
     project = workdir / "project"
     project.mkdir(exist_ok=True)
-    play = [{"name": "Test play", "hosts": "all", "gather_facts": False,
-             "vars": play_vars or {}, "tasks": tasks}]
+    play = [{"name": "Test play", "hosts": "all", "gather_facts": False, "vars": play_vars or {}, "tasks": tasks}]
     (project / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    inventory = (
-        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
-    )
+    inventory = f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
     env = {
         "ANSIBLE_ROLES_PATH": str(ROLES),
         "ANSIBLE_NOCOLOR": "1",
@@ -106,9 +101,7 @@ def run_play(
     )
     stdout = runner.stdout.read() if runner.stdout else ""
     events = list(runner.events)
-    return PlayResult(
-        status=runner.status, rc=runner.rc, stdout=stdout, private_data_dir=workdir, events=events
-    )
+    return PlayResult(status=runner.status, rc=runner.rc, stdout=stdout, private_data_dir=workdir, events=events)
 
 
 def dump(result: PlayResult) -> str:

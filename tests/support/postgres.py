@@ -46,7 +46,11 @@ class PgServer:
         env = {**os.environ, **self.env, "PGDATABASE": dbname or self.dbname}
         proc = subprocess.run(
             ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            env=env, capture_output=True, text=True, check=False, timeout=60,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"psql failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -67,8 +71,7 @@ class PgServer:
         sums: dict[str, str] = {}
         for table in tables:
             sums[table] = self.psql(
-                f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) "
-                f"FROM {table} AS t",
+                f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} AS t",
                 dbname=dbname,
             )
         return sums
@@ -78,16 +81,14 @@ def _parse_exports(text: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("export "):
-            for pair in line[len("export "):].split():
+            for pair in line[len("export ") :].split():
                 key, _, value = pair.partition("=")
                 values[key] = value
     return values
 
 
 def _script(*args: str) -> str:
-    proc = subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, check=False, timeout=120
-    )
+    proc = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"postgres.sh {' '.join(args)} failed: {proc.stderr.strip()}")
     return proc.stdout
