@@ -129,6 +129,19 @@ class Step(Action):
     if_fails: list[str] = Field(default_factory=list)
     rollback: RollbackAction | None = None
     irreversible: str | None = Field(None, description="Why this step cannot be rolled back.")
+    interruptible: bool | None = Field(
+        None,
+        description="Run the step asynchronously so that a graceful stop (Ctrl-C in procc run) "
+        "stops it mid-way and rolls back; costs about 0.7 s per step. Default: steps of "
+        f"{5} minutes or more (never role steps).",
+    )
+
+    @property
+    def is_interruptible(self) -> bool:
+        """Whether the playbook runs this step asynchronously (stoppable mid-way)."""
+        if self.role is not None:
+            return False
+        return self.interruptible if self.interruptible is not None else self.minutes >= 5
 
     @field_validator("id")
     @classmethod

@@ -179,10 +179,20 @@ class _Builder:
                 tags,
             )
         ]
+        # A graceful stop asked for before this step (procc's cancel flag file
+        # on the controller) fails here, so the rescue rolls back steps < k.
+        tasks.insert(0, {
+            "name": f"{p} | Detener si se pidio",
+            "ansible.builtin.fail": {"msg": f"procc-cancel: stop requested before step {k}"},
+            "when": "procc_cancel_file is exists",
+            "tags": tags,
+        })
         main: Task = {"name": self.name(p, step.title)}
         main.update(self.action(step, changed=True))
         main["tags"] = tags
         tasks.append(main)
+        if step.is_interruptible:
+            tasks.extend(self.interruptible(p, main, step.timeout, tags))
         tasks.append({
             "name": f"{p} | {self.w['drill_task']} (procc_fail_at={k})",
             "ansible.builtin.fail": {"msg": f"{DRILL_MARK}: procc_fail_at={k}"},
@@ -195,6 +205,51 @@ class _Builder:
                                       v.retries, v.delay, tags))
         tasks.append(self.setfact(f"{p} | Completado", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"}, tags))
         return tasks
+
+    def interruptible(self, p: str, main: Task, timeout: int | None, tags: list[str]) -> list[Task]:
+        """Run ``main`` asynchronously, polled until done or until procc asks to stop.
+
+        A signal to ansible-playbook would skip rescue; this way the step's
+        process is killed by the playbook itself and the rescue rolls back.
+        """
+        limit = timeout or 86400
+        main.pop("timeout", None)
+        main["async"] = limit
+        main["poll"] = 0
+        main["register"] = "procc_job"
+        hidden = {"no_log": True} if main.get("no_log") else {}
+        running = "procc_job.ansible_job_id is defined and not procc_job_status.finished"
+        return [
+            {
+                "name": f"{p} | Esperar",
+                "ansible.builtin.async_status": {"jid": "{{ procc_job.ansible_job_id }}"},
+                "register": "procc_job_status",
+                "until": "procc_job_status.finished or procc_cancel_file is exists",
+                "retries": limit,
+                "delay": 1,
+                "changed_when": "procc_job_status.finished | default(false)",
+                "when": "procc_job.ansible_job_id is defined",
+                **({"delegate_to": main["delegate_to"]} if "delegate_to" in main else {}),
+                **({"become": main["become"]} if "become" in main else {}),
+                **hidden,
+                "tags": tags,
+            },
+            {
+                "name": f"{p} | Detener el proceso del paso",
+                "ansible.builtin.shell": {"cmd": KILL_JOB, "executable": "/bin/bash"},
+                "changed_when": True,
+                "when": running,
+                **({"delegate_to": main["delegate_to"]} if "delegate_to" in main else {}),
+                **({"become": main["become"]} if "become" in main else {}),
+                "tags": tags,
+            },
+            {
+                "name": f"{p} | Detenido por procc",
+                "ansible.builtin.fail": {"msg": "procc-cancel: step stopped on request"},
+                "when": running,
+                "tags": tags,
+            },
+        ]
 
     def final_validation(self) -> list[Task]:
         fv = self.proc.final_validation
@@ -379,6 +434,7 @@ class _Builder:
             "procc_proc_version": proc.version,
             "procc_run_id": "manual",
             "procc_fail_at": 0,
+            "procc_cancel_file": "",
             "procc_phase": "init",
             "procc_current": 0,
             "procc_started": [],
@@ -434,6 +490,20 @@ SUMMARY = (
     "{% if procc_rollback_failed %}; ROLLBACK FAILED for: {{ procc_rollback_failed | join(', ') }}{% endif %}"
     "{% if procc_irreversible %}; irreversible, not rolled back: {{ procc_irreversible | join(', ') }}{% endif %}"
 )
+
+
+# Stop an asynchronous step's job: its wrapper runs as "async_wrapper.py JID-PREFIX
+# ..." and the step's command in a process group of its own under it.
+KILL_JOB = """set -uo pipefail
+prefix='{{ procc_job.ansible_job_id | regex_replace('[.].*$', '') }}'
+for sig in TERM KILL; do
+  for pid in $(pgrep -f "async_wrapper.py $prefix " || true); do
+    pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+    if [ -n "$pgid" ]; then kill -s "$sig" -- "-$pgid" 2>/dev/null || true; fi
+  done
+  sleep 0.3
+done
+"""
 
 
 _BLOCK_KEYS = ("block", "rescue", "always")

@@ -92,27 +92,9 @@ def kill_jobs(proc: Procedure, jobs: dict[str, str]) -> str:
         "vars": {"procc_jobs": dict(sorted(jobs.items()))},
         "tasks": [{
             "name": "Procc | Detener el proceso del paso",
-            "ansible.builtin.shell": {"cmd": KILL_JOB, "executable": "/bin/bash"},
-            "vars": {"procc_job": "{{ procc_jobs[inventory_hostname] | default('') }}"},
+            "ansible.builtin.shell": {"cmd": playbook.KILL_JOB, "executable": "/bin/bash"},
+            "vars": {"procc_job": {"ansible_job_id": "{{ procc_jobs[inventory_hostname] | default('') }}"}},
             "changed_when": True,
         }],
     }
     return dump([play])
-
-
-# The async wrapper of a job runs as "async_wrapper.py JID-PREFIX ..."; the step's
-# command runs in a process group of its own under it: kill every such group.
-KILL_JOB = """set -u
-job='{{ procc_job }}'
-[ -n "$job" ] || exit 0
-prefix="${job%.*}"
-for pid in $(pgrep -f "async_wrapper.py $prefix " || true); do
-  pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
-  [ -n "$pgid" ] && kill -TERM -- "-$pgid" 2>/dev/null || true
-done
-sleep 0.2
-for pid in $(pgrep -f "async_wrapper.py $prefix " || true); do
-  pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
-  [ -n "$pgid" ] && kill -KILL -- "-$pgid" 2>/dev/null || true
-done
-"""

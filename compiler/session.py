@@ -136,7 +136,7 @@ class Outcome:
 
 
 def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool) -> str:
-    if interrupted:
+    if interrupted and res.rc != 0:
         return "interrupted"
     if drill:
         return "rolled-back" if res.drill_passed else "failed"
@@ -190,6 +190,7 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
                 display.stop()
             interrupted = irq.count > 0
             aborted = irq.abort
+        interrupted = interrupted and res.rc != 0  # a stop asked too late to matter
         if interrupted:
             tracker.mark_interrupted()
         if aborted and tracker.jobs and kill_jobs is not None:
