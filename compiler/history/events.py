@@ -190,7 +190,7 @@ class Tracker:
     def mark_interrupted(self) -> None:
         """A started step that never completed was stopped by the user."""
         for s in self.steps.values():
-            if s.status == "started":
+            if s.status == "started" or (s.status == "failed" and s.message.startswith("procc-cancel")):
                 s.status = "interrupted"
 
     def elapsed(self) -> float:

@@ -64,6 +64,8 @@ def _outcome(w: dict[str, str], run: Run) -> str:
 
 def _row(w: dict[str, str], run: Run) -> list[str]:
     notes: list[str] = [_outcome(w, run)]
+    if run.drill:
+        notes.insert(0, f"{w['drill']} (procc_fail_at={run.get('fail_at')})")
     env = run.get("environment")
     if env:
         notes.append(str(env))
@@ -112,7 +114,8 @@ def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
             stats.append((w["avg"], f"{_num(sum(durs) / len(durs) / 60)} {w['minutes']}"))
             stats.append((w["min"], f"{_num(min(durs) / 60)} {w['minutes']}"))
             stats.append((w["max"], f"{_num(max(durs) / 60)} {w['minutes']}"))
-        rollbacks = sum(len(r.get("rollbacks") or []) for r in real)
+        # Runs in which rollbacks ran (a failed step and its predecessors undone).
+        rollbacks = sum(1 for r in real if r.get("rollbacks"))
         stats.append((w["rollbacks"], str(rollbacks)))
         unfinished = sum(1 for r in real if not r.finished)
         if unfinished:
