@@ -92,6 +92,21 @@ def strings(node: Any, loc: PathKey = ()) -> Iterator[Text]:
             yield from strings(value, (*loc, i))
 
 
+_last_strings: tuple[Procedure, tuple[Text, ...]] | None = None
+
+
+def procedure_strings(proc: Procedure) -> tuple[Text, ...]:
+    """Every string of the procedure (:func:`strings`), computed once per procedure.
+
+    Several rules scan all strings; rules run one source at a time, so a
+    one-entry cache is enough.
+    """
+    global _last_strings
+    if _last_strings is None or _last_strings[0] is not proc:
+        _last_strings = (proc, tuple(strings(proc)))
+    return _last_strings[1]
+
+
 def actions(proc: Procedure) -> Iterator[tuple[PathKey, Action]]:
     """Every executed action of the procedure, with its path.
 

@@ -29,9 +29,9 @@ def db_write(action: Action, loc: PathKey, source: Source) -> Position | None:
             return text.pos(source, m.start())
     if action.task is not None:
         module = action.module
-        if module.startswith(_DB_COLLECTIONS) and not module.endswith(_DB_READ_MODULES):
-            if not (module.endswith("_db") and _module_state(action) == "dump"):
-                return source.smap.key((*loc, "task", module))
+        is_dump = module.endswith("_db") and _module_state(action) == "dump"
+        if module.startswith(_DB_COLLECTIONS) and not module.endswith(_DB_READ_MODULES) and not is_dump:
+            return source.smap.key((*loc, "task", module))
     if action.role is not None and ("migrat" in action.role or action.role == "restore"):
         return source.smap.value((*loc, "role"))
     return None

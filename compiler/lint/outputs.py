@@ -126,7 +126,9 @@ def ansible_lint(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:
         begin = loc.get("positions", {}).get("begin") or {}
         line = int(begin.get("line") or loc.get("lines", {}).get("begin") or 1)
         col = int(begin.get("column") or 1)
-        rule = str(issue.get("check_name", "unknown")).split(" ", 1)[0].strip("[]")
+        rule = str(issue.get("check_name", "unknown")).split(" ", 1)[0]
+        if rule.startswith("[") and rule.endswith("]"):  # "[name[casing]]" -> "name[casing]"
+            rule = rule[1:-1]
         yield Diagnostic(_rel(str(loc.get("path", files[0])), root), Position(line, col),
                          str(issue.get("description", "")), f"ansible-lint:{rule}", "error")
     if proc.returncode not in (0, 2) and not issues:

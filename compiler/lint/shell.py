@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SINGLE = re.compile(r"'[^']*'")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -26,6 +27,7 @@ _REDIRECT_WORD = re.compile(r"^\d?[<>]")
 _PREFIX_WITH_ARG = frozenset({"timeout", "nice", "ionice"})
 
 
+@lru_cache(maxsize=4096)
 def mask(text: str) -> str:
     """``text`` with single-quoted strings and Jinja templates blanked, same length.
 
@@ -73,8 +75,20 @@ class Command:
         return ""
 
 
-def simple_commands(text: str) -> Iterator[Command]:
-    """The simple commands of a shell text, in order (prefixes like ``sudo -n`` skipped)."""
+def simple_commands(text: str) -> tuple[Command, ...]:
+    """The simple commands of a shell text, in order (prefixes like ``sudo -n`` skipped).
+
+    Cached: several rules look at the same commands.
+    """
+    return _simple_commands(text)
+
+
+@lru_cache(maxsize=4096)
+def _simple_commands(text: str) -> tuple[Command, ...]:
+    return tuple(_iter_commands(text))
+
+
+def _iter_commands(text: str) -> Iterator[Command]:
     masked = mask(text)
     for seg in _SEGMENT.finditer(masked):
         if seg.start() > 0 and masked[seg.start() - 1] == ")":
@@ -115,9 +129,13 @@ def writes_file(text: str) -> re.Match[str] | None:
     return None
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Commands that only read, whatever their arguments (writes go through
 # redirections, checked separately).
-_READ_ONLY = frozenset(
+_READ_ONLY = _words(
     """cat df du free uptime awk gawk grep egrep fgrep zgrep head tail wc sort uniq cut tr echo printf
     test [ [[ ls stat file ps pgrep pidof hostname nproc id whoami date jq yq true false sleep exit
     readlink realpath basename dirname printenv uname lsblk lscpu lsof ss netstat ping dig nslookup host
@@ -125,7 +143,7 @@ _READ_ONLY = frozenset(
     mpstat sar dmesg journalctl last w who openssl base64 xxd od seq expr bc let local return wait
     zcat zless tac rev fold fmt nl paste join split tree findmnt mount blkid free curl wget systemctl
     kubectl docker podman git sed find top ip psql mysql mariadb redis-cli mongosh mongo sqlite3
-    pg_dump pg_dumpall mysqldump mariadb-dump mysqladmin""".split()
+    pg_dump pg_dumpall mysqldump mariadb-dump mysqladmin"""
 )
 _SYSTEMCTL_RO = frozenset({"status", "is-active", "is-enabled", "is-failed", "show", "list-units",
                            "list-unit-files", "list-timers", "cat", "list-dependencies"})

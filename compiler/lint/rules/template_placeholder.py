@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from compiler.errors import Diagnostic
-from compiler.lint.base import Rule, strings
+from compiler.lint.base import Rule, procedure_strings
 from compiler.parse import Source
 
 # The template's own placeholders: bracketed words it uses ([comando1],
@@ -58,7 +58,7 @@ class TemplatePlaceholder(Rule):
     summary = "no unresolved template placeholders ([comando1], XXX, YYYY-MM-DD, [Nombre])"
 
     def check(self, source: Source) -> Iterator[Diagnostic]:
-        for text in strings(source.procedure):
+        for text in procedure_strings(source.procedure):
             if any(k in _REGEX_KEYS for k in text.loc if isinstance(k, str)):
                 continue
             for m in PLACEHOLDER.finditer(text.text):

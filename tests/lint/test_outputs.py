@@ -1,0 +1,58 @@
+"""procc lint --outputs: ansible-lint, yamllint and pymarkdown at zero findings on the outputs.
+
+A finding here is a compiler bug (fix the emitter), never a rule to disable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.lint import outputs
+from tests.conftest import ROOT
+
+
+def test_tool_output_parsing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The three tools' report formats become positioned diagnostics."""
+    import subprocess
+
+    replies = {
+        "yamllint": "playbooks/P.yml:3:5: [error] wrong indentation: expected 4 (indentation)\n",
+        "pymarkdown": "docs/P.md:10:1: MD022: Headings should be surrounded by blank lines. (blanks-around-headings)\n",
+        "ansible-lint": json.dumps([{"check_name": "[name[casing]]", "description": "All names should start with an uppercase letter.",
+                                     "location": {"path": "playbooks/P.yml", "positions": {"begin": {"line": 7, "column": 9}}}}]),
+    }
+
+    def fake_run(argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        name = Path(argv[0]).name
+        return subprocess.CompletedProcess(argv, 1 if name != "ansible-lint" else 2, replies[name], "")
+
+    monkeypatch.setattr(outputs.subprocess, "run", fake_run)
+    monkeypatch.setattr(outputs, "tool", lambda name: name)
+    got = [d.format() for d in outputs.lint_outputs([ROOT / "playbooks/P.yml"], [ROOT / "docs/P.md"], ROOT)]
+    assert got == [
+        "docs/P.md:10:1: error: Headings should be surrounded by blank lines. (blanks-around-headings) "
+        "[pymarkdown:MD022]",
+        "playbooks/P.yml:3:5: error: wrong indentation: expected 4 [yamllint:indentation]",
+        "playbooks/P.yml:7:9: error: All names should start with an uppercase letter. [ansible-lint:name[casing]]",
+    ]
+
+
+def test_missing_outputs_are_findings(tmp_path: Path) -> None:
+    src = tmp_path / "procedures" / "PROC-TEST-1-x.yml"
+    _, _, missing = outputs.generated_files([src], tmp_path, Path("docs"), Path("playbooks"))
+    assert [(d.path, d.code) for d in missing] == [
+        ("playbooks/PROC-TEST-1-x.yml", "output-missing"), ("docs/PROC-TEST-1-x.md", "output-missing")]
+
+
+@pytest.mark.slow
+def test_generated_outputs_pass_the_ecosystem_linters(procc: Any) -> None:
+    res = procc("lint", "--outputs", "--strict", "--format=json")
+    data = json.loads(res.out)
+    assert data["findings"] == [], res.out
+    assert res.code == 0
+    n = len(list((ROOT / "procedures").glob("*.yml")))
+    assert data["summary"]["files"] == 3 * n  # each source, its playbook and its runbook
