@@ -95,6 +95,7 @@ def test_backup_and_restore_tools() -> None:
     ("postgres://app:S3cret@db/app", True),
     ("postgres://app:{{ pw }}@db/app", False),
     ("mysql -pS3cretPass app", True),
+    ("mkdir -p /var/lib/backend && ssh -p2222 host", False),
     ("AKIAABCDEFGHIJKLMNOP", True),
     ("-----BEGIN OPENSSH PRIVATE KEY-----", True),
     ("curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwx' http://x", True),

@@ -28,8 +28,9 @@ SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("password assignment", re.compile(
         rf"(?i)\b(?:[A-Z_]*PASSWORD|PGPASSWORD|MYSQL_PWD|passwd|pwd|secret|api[_-]?key|access[_-]?token"
         rf"|auth[_-]?token|token)\b\s*[:=]\s*['\"]?{_REF}[^\s'\"{{}}$]{{6,}}")),
-    ("password option", re.compile(rf"(?:\s--password[= ]|\s-p)['\"]?{_REF}[A-Za-z0-9!@#%^&*_+=.-]{{6,}}"
-                                   r"(?=['\"\s]|$)")),
+    ("password option", re.compile(
+        rf"\b(?:mysql\w*|mariadb\w*)\b[^\n|;]*?(?:\s--password[= ]|\s-p)['\"]?{_REF}"
+        r"[A-Za-z0-9!@#%^&*_+=.-]{6,}(?=['\"\s]|$)")),
     ("bearer token", re.compile(rf"(?i)\bAuthorization:\s*(?:Bearer|Basic|token)\s+{_REF}[A-Za-z0-9._~+/=-]{{16,}}")),
 )
 

@@ -10,7 +10,7 @@ from compiler.lint.base import Rule
 from compiler.parse import Source
 
 SECRET_NAME = re.compile(
-    r"(password|passwd|pwd|secret|token|api_?key|webhook|private_?key|credential|auth)", re.IGNORECASE
+    r"(password|passwd|pwd|secret|token|api_?key|webhook|private_?key|credential)", re.IGNORECASE
 )
 
 
