@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -65,7 +66,15 @@ def pids(marker: str) -> list[int]:
 
 def kill_marker(marker: str) -> None:
     for pid in pids(marker):
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, 9)
-        except OSError:
-            pass
+
+
+def runner_inventory(root: Path, name: str) -> Path:
+    """``inventories/<name>/hosts``: localhost with the local connection."""
+    d = root / "inventories" / name
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "hosts").write_text(
+        f"[all]\nlocalhost ansible_connection=local ansible_python_interpreter={sys.executable}\n",
+        encoding="utf-8")
+    return d
