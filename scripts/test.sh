@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== procc check (committed runbooks and playbooks are fresh)"
 procc check
+echo "== procc lint --strict (the four-perspective review of every procedure)"
+procc lint --strict
 echo "== ruff"
 ruff check compiler tests benchmarks
 echo "== mypy --strict compiler"
