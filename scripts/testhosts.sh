@@ -15,6 +15,9 @@
 # must write to per-host paths ({{ inventory_hostname }}).
 #
 # The inventory is written to .procc/testhosts/inventory.ini (and printed).
+# It turns on SSH pipelining (as most fleets do): a module runs in one ssh
+# session instead of four (mkdir, sftp put, run, rm), which halves the time of
+# a run on these hosts.
 # Needs root. Environment: PROCC_TESTHOSTS_DIR overrides the state directory.
 set -euo pipefail
 
@@ -128,7 +131,11 @@ host_down() {
   local i=$1 ns=$PREFIX$1 dir=$STATE/h$1 pid
   if pid=$(sshd_pid "$i"); then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    # Gone, or a zombie waiting for init to reap it (which can take seconds here).
+    for _ in $(seq 50); do
+      grep -qs '^State:[[:space:]]*[^Z]' "/proc/$pid/status" || break
+      sleep 0.05
+    done
   fi
   # Deleting the namespace removes its end of the veth pair, and so the pair.
   ip netns del "$ns" 2>/dev/null || true
@@ -143,7 +150,7 @@ write_inventory() {
     echo "# procc SSH test hosts (scripts/testhosts.sh); root, key only"
     echo "[testhosts]"
     for i in $(existing); do
-      echo "$PREFIX$i ansible_host=$NET.$i.2 ansible_user=root ansible_port=22" \
+      echo "$PREFIX$i ansible_host=$NET.$i.2 ansible_user=root ansible_port=22 ansible_pipelining=true" \
         "ansible_ssh_private_key_file=$KEY ansible_python_interpreter=$py" \
         "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlPath=$STATE/cp/%C'"
     done
@@ -211,6 +218,10 @@ case "$cmd" in
     ;;
   down)
     close_masters
+    # sshd takes a second or two to exit on SIGTERM here: stop them all first.
+    for i in $(existing); do
+      if pid=$(sshd_pid "$i"); then kill "$pid" 2>/dev/null || true; fi
+    done
     for i in $(existing); do host_down "$i"; done
     # Leftover state of hosts whose namespace is already gone (sshd included).
     if [ -d "$STATE" ]; then
