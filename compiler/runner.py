@@ -211,7 +211,8 @@ class _SecretFeeder:
     """Serves the secret extra vars through a FIFO for as long as the run lasts.
 
     A FIFO holds no data at rest: the values exist only in this process and
-    in ansible-playbook's memory. Each open by a reader gets the whole JSON.
+    in ansible-playbook's memory. Each open by a reader gets the whole JSON
+    (ansible-playbook reads extra vars once; later opens are served too).
     """
 
     def __init__(self, values: dict[str, str]) -> None:
@@ -236,6 +237,10 @@ class _SecretFeeder:
                 pass
             finally:
                 os.close(fd)
+            # While the reader still holds the FIFO open, a new open() for
+            # writing would succeed at once and append a second copy to what
+            # it reads: give it time to reach end-of-file and close first.
+            self._stop.wait(0.5)
 
     def close(self) -> None:
         """Stop serving and remove the FIFO."""
