@@ -123,6 +123,7 @@ _ES: dict[str, str] = {
     "validate_task": "Validar",
     "start_task": "Iniciar",
     "drill_task": "Simulacro de fallo",
+    "drills": "Simulacros (procc run --fail-at), aparte de las ejecuciones reales",
     "irreversible_task": "Irreversible",
     "role": "Rol",
 }
@@ -239,6 +240,7 @@ _EN: dict[str, str] = {
     "validate_task": "Validate",
     "start_task": "Start",
     "drill_task": "Drill failure",
+    "drills": "Drills (procc run --fail-at), apart from real runs",
     "irreversible_task": "Irreversible",
     "role": "Role",
 }
