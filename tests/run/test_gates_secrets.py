@@ -59,3 +59,18 @@ def test_gate_allows_after_staging_and_secret_never_leaks(tmp_path: Path) -> Non
     assert leaks == []
     for res in (staging, prod):
         assert SECRET not in res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_force_overrides_the_staging_gate_and_is_recorded(tmp_path: Path) -> None:
+    root = project(tmp_path, "PROC-TEST-003")
+    inventory(root, "production")
+    res = procc(root, "run", "PROC-TEST-003", "--env", "production", "--approved-by", "Luis", "--force",
+                "-e", f"workdir={root / 'work'}", extra_env={"PROCC_TEST_TOKEN": SECRET})
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "forced" in res.stderr
+    runs, _ = read(history_path(root, "PROC-TEST-003"))
+    assert len(runs) == 1
+    record = runs[0]
+    assert record.get("environment") == "production"
+    assert "no successful run or drill in staging" in str(record.get("forced"))
