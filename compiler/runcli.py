@@ -82,9 +82,39 @@ def run_cmd(args: argparse.Namespace) -> int:
     display = make_display(tracker, live=False if args.plain else None)
     out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
     _summary(out, src, req, root, values, secrets)
+    if ctx.record:
+        _refresh_runbook(src, root)
     if out.interrupted:
         return 130
     return 0 if out.result.rc == 0 else 1
+
+
+def _refresh_runbook(src: Source, root: Path) -> None:
+    """Re-render the procedure's committed runbook so it shows the run just recorded.
+
+    Only when the runbook is where ``procc compile`` puts it by default, in
+    the language it already has; elsewhere ``procc compile`` does it.
+    """
+    from compiler.history.kpis import kpis_for
+
+    docs = root / project.DEFAULT_DOCS
+    runbook_path = docs / f"{src.path.stem}.md"
+    if not runbook_path.is_file():
+        return
+    for lang in ("es", "en"):
+        outs = project.outputs(src, docs, root / project.DEFAULT_PLAYBOOKS, lang, kpis_for, root)
+        md = outs[0]
+        if _same_language(runbook_path, md.text):
+            if project.write(md):
+                print(f"runbook updated with this run: {project.display(md.path, root)}")
+            return
+
+
+def _same_language(path: Path, text: str) -> bool:
+    """Whether the runbook on disk is in the language of ``text`` (first section heading)."""
+    def first_h2(t: str) -> str:
+        return next((line for line in t.splitlines() if line.startswith("## ")), "")
+    return first_h2(path.read_text(encoding="utf-8")) == first_h2(text)
 
 
 def _kill_jobs(req: RunRequest, jobs: dict[str, str]) -> None:
