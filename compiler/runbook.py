@@ -94,7 +94,12 @@ class _View:
         if act.role is not None:
             doc = self.roles.get(act.role)
             if doc is not None:
-                notes.append(f"{self.w['role']} {act.role}: {_ansible_doc(doc.short)}")
+                short = _ansible_doc(doc.short)
+                # A note is a whole emphasized paragraph: without final
+                # punctuation Markdown linters take it for a heading (MD036).
+                if not short.endswith((".", "!", "?", ":")):
+                    short += "."
+                notes.append(f"{self.w['role']} {act.role}: {short}")
                 notes.extend(_ansible_doc(d) for d in doc.description)
             else:
                 notes.append(f"{self.w['role']} {act.role}")
@@ -327,7 +332,14 @@ def _ansible_doc(text: str) -> str:
     text = re.sub(r"\bI\(([^()]*)\)", r"*\1*", text)
     text = re.sub(r"\bB\(([^()]*)\)", r"**\1**", text)
     parts = re.split(r"(`+[^`]*`+)", text)
-    return "".join(p if p.startswith("`") else md.inline(p) for p in parts)
+    return "".join(p if p.startswith("`") else _keep_edges(p, md.inline(p)) for p in parts)
+
+
+def _keep_edges(raw: str, flat: str) -> str:
+    """``flat`` with the single spaces around ``raw`` kept (text next to a code span)."""
+    if not flat:
+        return " " if raw[:1].isspace() else ""
+    return (" " if raw[:1].isspace() else "") + flat + (" " if raw[-1:].isspace() else "")
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
