@@ -85,3 +85,6 @@ def test_concurrent_run_refused_and_sigkill_leaves_readable_history(tmp_path: Pa
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         kill_marker(f"{marker} 60")
+        # ansible-playbook runs in a session of its own: SIGKILL to procc
+        # orphans it, so end whatever still runs from this test's project.
+        kill_marker(str(root))
