@@ -53,6 +53,7 @@ class RunResult:
     data_dir: Path
     summary: str = ""
     drill_passed: bool = False
+    unreachable: list[str] = field(default_factory=list)
     events: int = 0
     failed_tasks: list[str] = field(default_factory=list)
 
@@ -140,17 +141,26 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     secret_values = {name: str(ev.pop(name)) for name in sorted(req.secret_names) if name in ev}
     (data_dir / "env" / "extravars").write_text(dump(ev), encoding="utf-8")
 
+    # Per host: one play runs on every host, each with its own rescue, so a
+    # drill passes only when it passed on every host that reported.
+    passed: dict[str, str] = {}
+    failed: dict[str, str] = {}
+
     def handler(event: Event) -> bool:
         result.events += 1
         data = event.get("event_data", {})
         task = str(data.get("task", ""))
+        host = str(data.get("host", ""))
         res = data.get("res") or {}
-        if event.get("event") == "runner_on_failed" and task == "Procc | Resumen del fallo":
-            result.summary = str(res.get("msg", ""))
-        elif event.get("event") == "runner_on_ok" and task == "Procc | Simulacro superado":
-            result.summary = str(res.get("msg", ""))
-            result.drill_passed = True
-        elif event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
+        kind = event.get("event")
+        if kind == "runner_on_failed" and task == "Procc | Resumen del fallo":
+            failed[host] = str(res.get("msg", ""))
+        elif kind == "runner_on_ok" and task == "Procc | Simulacro superado":
+            passed[host] = str(res.get("msg", ""))
+        elif kind == "runner_on_unreachable":
+            result.unreachable.append(host)
+            result.failed_tasks.append(task)
+        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
             result.failed_tasks.append(task)
         if on_event is not None:
             on_event(event)
@@ -197,6 +207,8 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
                 os.environ[k] = v
     result.rc = int(runner.rc if runner.rc is not None else 1)
     result.status = str(runner.status)
+    result.drill_passed = bool(passed) and not failed and not result.unreachable and result.rc == 0
+    result.summary = _summary({**passed, **failed}, result.unreachable, req.run_id, req.source.procedure.id)
     if not result.summary and result.rc != 0 and result.failed_tasks:
         result.summary = f"failed at: {result.failed_tasks[-1]}"
     (data_dir / "procc-result.json").write_text(
@@ -205,6 +217,22 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         encoding="utf-8",
     )
     return result
+
+
+def _summary(by_host: dict[str, str], unreachable: list[str], run_id: str, proc_id: str) -> str:
+    """One summary line, or one per host when hosts ended differently."""
+    lines: list[str] = []
+    messages = set(by_host.values())
+    if len(messages) == 1 and len(by_host) >= 1 and not unreachable:
+        lines.append(messages.pop())
+    else:
+        lines.extend(f"{host}: {msg}" for host, msg in sorted(by_host.items()))
+    for host in sorted(set(unreachable)):
+        lines.append(
+            f"{host}: UNREACHABLE; its started steps were NOT rolled back"
+            f" (when it is back: procc rollback {proc_id} --run {run_id} --limit {host})"
+        )
+    return "\n".join(lines)
 
 
 class _SecretFeeder:
