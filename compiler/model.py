@@ -26,6 +26,16 @@ SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
+def _regex(value: str | None) -> str | None:
+    """``value`` if it is a valid regular expression (or None)."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+    return value
+
+
 class Strict(BaseModel):
     """Base: frozen, and unknown keys are errors."""
 
@@ -42,12 +52,7 @@ class Expect(Strict):
     @field_validator("stdout_regex")
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-        return value
+        return _regex(value)
 
 
 class Action(Strict):
@@ -171,12 +176,7 @@ class Parameter(Strict):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-        return value
+        return _regex(value)
 
 
 class Impact(Strict):

@@ -332,22 +332,9 @@ class _Builder:
             p = f"{w['step']} {k}"
             started = f"procc_phase == 'step' and {k} in procc_started"
             if step.rollback is not None:
-                body: Task = {"name": self.name(f"{p} | {w['rollback_of']}", step.title)}
-                body.update(self.action(step.rollback, changed=True))
-                body["tags"] = rb_tags
-                tasks.append({
-                    "name": f"{p} | {w['rollback_of']}",
-                    "block": [
-                        body,
-                        self.setfact(f"{p} | Rollback OK", {"procc_rolled_back": f"{{{{ procc_rolled_back + [{k}] }}}}"}, rb_tags),
-                    ],
-                    "rescue": [
-                        self.setfact(f"{p} | Rollback FALLIDO",
-                                     {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{k}] }}}}"}, rb_tags),
-                    ],
-                    "when": started,
-                    "tags": rb_tags,
-                })
+                tasks.append(self.rollback_block(
+                    f"{p} | {w['rollback_of']}", self.name(f"{p} | {w['rollback_of']}", step.title),
+                    step.rollback, f"{p} | Rollback", str(k), started))
             elif step.irreversible is not None:
                 tasks.append(self.setfact(
                     f"{p} | {w['irreversible_task']}",
@@ -356,22 +343,9 @@ class _Builder:
         if full:
             for i, rstep in enumerate(full, 1):
                 p = f"{w['step']} R{i}"
-                body = {"name": self.name(p, rstep.title)}
-                body.update(self.action(rstep, changed=True))
-                body["tags"] = rb_tags
-                tasks.append({
-                    "name": f"{p} | {w['full_rollback']}",
-                    "block": [
-                        body,
-                        self.setfact(f"{p} | OK", {"procc_rolled_back": f"{{{{ procc_rolled_back + ['R{i}'] }}}}"}, rb_tags),
-                    ],
-                    "rescue": [
-                        self.setfact(f"{p} | FALLIDO",
-                                     {"procc_rollback_failed": f"{{{{ procc_rollback_failed + ['R{i}'] }}}}"}, rb_tags),
-                    ],
-                    "when": "procc_phase == 'final'",
-                    "tags": rb_tags,
-                })
+                tasks.append(self.rollback_block(
+                    f"{p} | {w['full_rollback']}", self.name(p, rstep.title), rstep, f"{p} |", f"'R{i}'",
+                    "procc_phase == 'final'"))
         tasks.append(self.setfact(
             "Procc | Resultado",
             {
@@ -397,6 +371,28 @@ class _Builder:
             "tags": rb_tags,
         })
         return tasks
+
+    def rollback_block(self, name: str, body_name: str, act: Action, marker: str, ref: str,
+                       when: str) -> Task:
+        """One rollback in its own block: recorded as done or failed, never stopping the others."""
+        rb_tags = ["rollback", "always"]
+        body: Task = {"name": body_name}
+        body.update(self.action(act, changed=True))
+        body["tags"] = rb_tags
+        return {
+            "name": name,
+            "block": [
+                body,
+                self.setfact(f"{marker} OK", {"procc_rolled_back": f"{{{{ procc_rolled_back + [{ref}] }}}}"},
+                             rb_tags),
+            ],
+            "rescue": [
+                self.setfact(f"{marker} FALLIDO",
+                             {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{ref}] }}}}"}, rb_tags),
+            ],
+            "when": when,
+            "tags": rb_tags,
+        }
 
     def post(self) -> list[Task]:
         tasks: list[Task] = []
