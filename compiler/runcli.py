@@ -23,6 +23,10 @@ from compiler.session import Outcome, RunContext, executor_name, rollback_comman
 def _source(args: argparse.Namespace) -> tuple[Path, Source]:
     root = project.find_root()
     path = project.resolve_one(args.proc, root)
+    if (path.resolve().parent.parent / project.PROCEDURES).is_dir() and path.resolve().parent.name == "procedures":
+        # A source given by path belongs to its own project (its roles/,
+        # history and inventories), wherever procc was started.
+        root = path.resolve().parent.parent
     return root, parse_file(path, project.display(path, root))
 
 
