@@ -1,7 +1,7 @@
 """Golden files: the runbook and playbook of PROC-BACKEND-000 and of the 4-step fixture.
 
 Regenerate after an intended change with:
-    PROCC_UPDATE_GOLDEN=1 .venv/bin/pytest tests/compiler/test_golden.py
+    PROCC_UPDATE_GOLDEN=1 .venv/bin/pytest tests/core/test_golden.py
 and review the diff in git.
 """
 

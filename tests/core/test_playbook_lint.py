@@ -11,7 +11,7 @@ import pytest
 
 from compiler import playbook
 from compiler.parse import parse_file
-from tests.compiler.test_runs import HOSTILE
+from tests.core.test_runs import HOSTILE
 from tests.conftest import BIN, FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
