@@ -1,4 +1,4 @@
-"""Shared test helpers: the repository root, procc in-process, compiled fixtures."""
+"""Shared test helpers: the repository root, procc in-process, compiled fixtures, a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.postgres import PgServer, running_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -36,3 +38,10 @@ def procc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
         return Result(code, captured.out, captured.err)
 
     yield run
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgServer]:
+    """A real PostgreSQL cluster (scripts/postgres.sh), started once per session."""
+    with running_postgres() as server:
+        yield server
