@@ -25,7 +25,7 @@ def test_migration_succeeds(demo: Demo, tmp_path: Path) -> None:
     assert demo.pg.psql("SELECT version FROM schema_migrations", dbname=DB) == "0002_items_price"
     assert demo.pg.psql("SELECT sum(price) FROM items", dbname=DB) == "0.00"
     assert set(demo.checksums()) == {"public.items", "public.item_events", "public.schema_migrations"}
-    assert (tmp_path / "backups" / "latest" / "demo.dump").is_file()
+    assert (tmp_path / "backups" / "latest" / "db.dump").is_file()
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
