@@ -4,10 +4,20 @@
 #   PROCC_DEMO_DIR   base directory of the demo backend (default .procc/demo)
 #   PROCC_DEMO_PORT  its HTTP port (default 8080, or a free port when 8080 is
 #                    taken by something else; remembered in .procc/demo.port)
+#   PROCC_PG_DIR     the PostgreSQL cluster (default .procc/pg; see below)
 # shellcheck shell=bash
 
 export PATH="$PWD/.venv/bin:$PATH"
-eval "$(scripts/postgres.sh start)"
+mkdir -p "$PWD/.procc"
+# PostgreSQL refuses to run as root: as root, the server runs as `postgres`,
+# which must reach the data directory. A checkout under /root (mode 0700) is
+# out of its reach, so the cluster then lives in /var/lib/procc-demo/pg.
+PG_DIR=${PROCC_PG_DIR:-$PWD/.procc/pg}
+if [ "$(id -u)" -eq 0 ] && [ -z "${PROCC_PG_DIR:-}" ] && id postgres >/dev/null 2>&1 &&
+  ! runuser -u postgres -- test -x "$PWD/.procc" 2>/dev/null; then
+  PG_DIR=/var/lib/procc-demo/pg
+fi
+eval "$(scripts/postgres.sh start "$PG_DIR")"
 
 DEMO_DIR=${PROCC_DEMO_DIR:-$PWD/.procc/demo}
 port_file=$PWD/.procc/demo.port
@@ -21,7 +31,6 @@ elif port_busy 8080; then
 else
   DEMO_PORT=8080
 fi
-mkdir -p "$PWD/.procc"
 echo "$DEMO_PORT" >"$port_file"
 
 # The parameters every catalog procedure takes for this demo.
