@@ -115,6 +115,9 @@ class _View:
             parts.append(self.w["expect_contains"].format(s=md.inline(expect.stdout_contains)))
         if expect.stdout_regex is not None:
             parts.append(self.w["expect_regex"].format(s=md.inline(expect.stdout_regex)))
+        if kind in ("task", "role") and not parts:
+            # The playbook checks a module or a role by its own outcome.
+            parts.append(self.w[f"expect_{kind}_ok"])
         if retries:
             parts.append(self.w["retries"].format(r=retries, d=delay))
         return "; ".join(parts)
