@@ -11,8 +11,8 @@ import pytest
 
 from compiler import playbook
 from compiler.parse import parse_file
-from tests.core.test_runs import HOSTILE
 from tests.conftest import BIN, FIXTURES, ROOT
+from tests.core.test_runs import HOSTILE
 
 pytestmark = pytest.mark.slow
 
