@@ -431,23 +431,20 @@ class _Builder:
             "procc_run_id": "manual",
             "procc_fail_at": 0,
             "procc_cancel_file": "",
-            "procc_phase": "init",
-            "procc_current": 0,
-            "procc_started": [],
-            "procc_done": [],
-            "procc_rolled_back": [],
-            "procc_rollback_failed": [],
-            "procc_irreversible": [],
-            "procc_post_failed": [],
-            "procc_drill_hit": False,
-            "procc_drill_passed": False,
+            **RUN_STATE,
             "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
         }
         for pname, param in sorted(proc.parameters.items()):
             if param.default is not None:
                 default = param.default
                 play_vars[pname] = Unsafe(default) if isinstance(default, str) else default
-        tasks: list[Task] = [self.parameter_check()]
+        # Facts outlive their play: when several procedures run in one
+        # ansible-playbook (Molecule, import_playbook), the previous play's
+        # bookkeeping would shadow these vars, so reset it first.
+        tasks: list[Task] = [
+            self.setfact("Procc | Inicializar", dict(RUN_STATE), ["always"]),
+            self.parameter_check(),
+        ]
         main: list[Task] = self.preflight()
         for k, step in enumerate(proc.steps, 1):
             main.extend(self.step(k, step))
@@ -471,6 +468,20 @@ class _Builder:
         play["tasks"] = tasks
         return [play]
 
+
+# The run's bookkeeping, reset at the start of every play.
+RUN_STATE: dict[str, Any] = {
+    "procc_phase": "init",
+    "procc_current": 0,
+    "procc_started": [],
+    "procc_done": [],
+    "procc_rolled_back": [],
+    "procc_rollback_failed": [],
+    "procc_irreversible": [],
+    "procc_post_failed": [],
+    "procc_drill_hit": False,
+    "procc_drill_passed": False,
+}
 
 SUMMARY = (
     "{{ procc_proc_id }} "

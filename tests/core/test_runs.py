@@ -140,3 +140,36 @@ def test_hostile_text_is_printed_never_run(tmp_path: Path) -> None:
     assert not pwned.exists()
     # Non-parameter Jinja in a command reaches the shell literally.
     assert (tmp_path / "work" / "out.txt").read_text(encoding="utf-8") == "{{.State}}\n"
+
+
+def test_two_procedures_in_one_ansible_playbook_do_not_share_bookkeeping(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facts outlive their play: the second play must start from a clean run state."""
+    import os
+    import sys
+
+    import ansible_runner
+
+    from compiler import playbook
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    work = tmp_path / "work"
+    work.mkdir()
+    project = tmp_path / "data" / "project"
+    project.mkdir(parents=True)
+    text = playbook.render(parse_file(FOUR_STEPS).procedure, "es", source=FOUR_STEPS.name)
+    (project / "four.yml").write_text(text, encoding="utf-8")
+    (project / "site.yml").write_text(
+        "---\n"
+        "- name: Normal run\n  ansible.builtin.import_playbook: four.yml\n"
+        "- name: Drill at step 2\n  ansible.builtin.import_playbook: four.yml\n  vars:\n    procc_fail_at: 2\n",
+        encoding="utf-8")
+    runner = ansible_runner.run(
+        private_data_dir=str(tmp_path / "data"), playbook="site.yml", quiet=True,
+        inventory=f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}",
+        extravars={"workdir": str(work), "procc_hosts": "all"},
+    )
+    assert runner.rc == 0
+    assert _lines(work / "ran.log") == ["one", "two", "four", "one", "two"]
+    # Only the drill's started steps were rolled back, 2 then 1: nothing of the first play.
+    assert _lines(work / "rollback.log") == ["two", "one"]
