@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _SINGLE = re.compile(r"'[^']*'")
+_DOUBLE = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Command substitutions inside double quotes still run: $(...) (one level) and `...`.
+_SUBST = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _SEGMENT = re.compile(r"[^;&|\n()`]+")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -36,7 +39,18 @@ def mask(text: str) -> str:
     """
     out = _SINGLE.sub(lambda m: "'" + "_" * (len(m.group(0)) - 2) + "'", text)
     out = _JINJA.sub(lambda m: "_" * len(m.group(0)), out)
+    out = _DOUBLE.sub(_mask_double, out)
     return out.replace('"', " ")
+
+
+def _mask_double(match: re.Match[str]) -> str:
+    """A double-quoted string blanked but for the command substitutions in it."""
+    body = match.group(0)[1:-1]
+    keep = [(m.start(), m.end()) for m in _SUBST.finditer(body)]
+    chars = ["_"] * len(body)
+    for start, end in keep:
+        chars[start:end] = body[start:end]
+    return '"' + "".join(chars) + '"'
 
 
 @dataclass(frozen=True)
@@ -168,7 +182,11 @@ def changes_something(cmd: Command) -> bool:
         return cmd.has("-delete", "-exec", "-execdir", "-ok", "-fprint")
     if name == "curl":
         method = _option_value(cmd, "-X", "--request").upper()
-        return cmd.has(*_CURL_WRITE) or method not in ("", "GET", "HEAD")
+        # Output thrown away (-o /dev/null) writes nothing.
+        output = _option_value(cmd, "-o", "--output")
+        writes = [f for f in _CURL_WRITE if f not in ("-o", "--output")]
+        return (cmd.has(*writes) or (bool(output) and output != "/dev/null")
+                or method not in ("", "GET", "HEAD"))
     if name == "wget":
         return not cmd.has("--spider") and not cmd.has("-O-", "-qO-")
     if name == "systemctl":

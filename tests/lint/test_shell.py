@@ -20,6 +20,9 @@ from compiler.lint.rules.template_placeholder import PLACEHOLDER
     "kubectl get pods -o wide",
     "sudo -n systemctl status nginx",
     "find /var/log -name '*.gz' -mtime +30",
+    'psql -tAc "SELECT count(*) FROM items"',
+    "curl -fsS -o /dev/null -w '%{http_code}' http://localhost:8080/health",
+    'echo "total: $(du -sh /var/log | cut -f1)"',
 ])
 def test_read_only(text: str) -> None:
     assert shell.first_change(text) is None
@@ -114,3 +117,11 @@ def test_secrets(text: str, secret: bool) -> None:
 ])
 def test_placeholders(text: str, placeholder: bool) -> None:
     assert bool(PLACEHOLDER.search(text)) is placeholder
+
+
+def test_command_substitution_inside_double_quotes_still_counts() -> None:
+    assert shell.first_change('echo "$(rm -rf /tmp/x)"') == 8
+
+
+def test_curl_writing_a_file_changes_something() -> None:
+    assert shell.first_change("curl -fsS -o /tmp/release.tgz http://x/r.tgz") == 0

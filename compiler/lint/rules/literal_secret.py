@@ -87,6 +87,6 @@ class LiteralSecret(Rule):
                 yield self.report(source, text.pos(source, offset),
                                   f"literal secret ({kind}); use a 'secret: true' parameter")
         for name, param in source.procedure.parameters.items():
-            if param.secret and param.default is not None:
+            if param.secret and param.default not in (None, ""):  # empty: "not configured"
                 yield self.report(source, source.smap.value(("parameters", name, "default")),
                                   f"secret parameter '{name}' has a literal default; read it from 'env'")
