@@ -30,9 +30,14 @@ def code(text: str) -> str:
 
 
 def inline(text: str) -> str:
-    """Free text on one line: no raw HTML, no line breaks."""
+    """Free text on one line: no raw HTML, no line breaks, no stray emphasis."""
     flat = " ".join(text.split())
-    return flat.replace("<", "&lt;").replace(">", "&gt;")
+    return _escape(flat)
+
+
+def _escape(text: str) -> str:
+    # A lone "*" (a cron line, "5 * * * *") would open emphasis.
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
 
 
 def cell(text: str) -> str:
@@ -43,7 +48,7 @@ def cell(text: str) -> str:
 def paragraph(text: str) -> str:
     """Free text that may span lines; blank lines are kept as paragraph breaks."""
     paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
-    return "\n\n".join(p.replace("<", "&lt;").replace(">", "&gt;") for p in paras if p)
+    return "\n\n".join(_escape(p) for p in paras if p)
 
 
 def tidy(text: str) -> str:

@@ -102,7 +102,7 @@ class _View:
                 notes.append(f"{self.w['role']} {act.role}: {short}")
                 notes.extend(_ansible_doc(d) for d in doc.description)
             else:
-                notes.append(f"{self.w['role']} {act.role}")
+                notes.append(f"{self.w['role']} {act.role}.")
         if act.where == "controller":
             notes.append(self.w["on_controller"])
         return notes
@@ -112,9 +112,9 @@ class _View:
         if kind == "run":
             parts.append(self.w["expect_rc"].format(rc=expect.rc))
         if expect.stdout_contains is not None:
-            parts.append(self.w["expect_contains"].format(s=md.inline(expect.stdout_contains)))
+            parts.append(self.w["expect_contains"].format(s=md.code(expect.stdout_contains)))
         if expect.stdout_regex is not None:
-            parts.append(self.w["expect_regex"].format(s=md.inline(expect.stdout_regex)))
+            parts.append(self.w["expect_regex"].format(s=md.code(expect.stdout_regex)))
         if kind in ("task", "role") and not parts:
             # The playbook checks a module or a role by its own outcome.
             parts.append(self.w[f"expect_{kind}_ok"])
@@ -178,7 +178,7 @@ class _View:
         for h in fv.health:
             lines.append(f"# {h.name or 'health'}: HTTP {h.status}")
             lines.append(f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' '{h.url}'")
-            criteria.append(w["health_item"].format(url=md.inline(h.url), status=h.status))
+            criteria.append(w["health_item"].format(url=md.code(h.url), status=h.status))
         for m in fv.metrics:
             limit = " ".join(x for x in (f"< {m.below:g}" if m.below is not None else "",
                                          f"> {m.above:g}" if m.above is not None else "") if x)
@@ -331,11 +331,17 @@ class _View:
 
 def _ansible_doc(text: str) -> str:
     """Ansible doc markup (C(), I(), B(), V()) as Markdown, on one line."""
-    text = re.sub(r"\b[CV]\(([^()]*)\)", lambda m: md.code(m.group(1)), text)
-    text = re.sub(r"\bI\(([^()]*)\)", r"*\1*", text)
-    text = re.sub(r"\bB\(([^()]*)\)", r"**\1**", text)
-    parts = re.split(r"(`+[^`]*`+)", text)
-    return "".join(p if p.startswith("`") else _keep_edges(p, md.inline(p)) for p in parts)
+    out: list[str] = []
+    for part in re.split(r"(\b[CV]\([^()]*\))", text):
+        code = re.fullmatch(r"[CV]\(([^()]*)\)", part)
+        if code:
+            out.append(md.code(code.group(1)))
+            continue
+        # Escape the free text first, then turn the markup into emphasis.
+        flat = _keep_edges(part, md.inline(part))
+        flat = re.sub(r"\bI\(([^()]*)\)", r"*\1*", flat)
+        out.append(re.sub(r"\bB\(([^()]*)\)", r"**\1**", flat))
+    return "".join(out)
 
 
 def _keep_edges(raw: str, flat: str) -> str:
