@@ -118,3 +118,11 @@ def test_code_fences_survive_backticks_in_commands() -> None:
     assert "<b>" not in body
     assert "&lt;b&gt;html&lt;/b&gt;" in text
     assert len(_headings(text, "##")) == 13
+
+
+def test_free_text_cannot_open_emphasis() -> None:
+    body = "      echo ok\n"
+    proc = parse_text(MINIMAL.format(body=body).replace("purpose: {what: Probar}",
+                                                        "purpose: {what: 'Cron 5 * * * * y db_*'}"))
+    text = runbook.render(proc, "es", source="x.yml")
+    assert "Cron 5 \\* \\* \\* \\* y db_\\*" in text
