@@ -15,7 +15,7 @@ ruff check compiler tests benchmarks
 echo "== mypy --strict compiler"
 mypy compiler
 echo "== pytest"
-pytest -q -p no:cacheprovider "$@"
+pytest -q -p no:cacheprovider --durations=15 "$@"
 if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
   echo "== molecule (drills as converges)"
   for scenario in molecule/*/; do
