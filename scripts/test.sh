@@ -12,6 +12,8 @@ echo "== procc lint --strict (the four-perspective review of every procedure)"
 procc lint --strict
 echo "== ruff"
 ruff check compiler tests benchmarks
+echo "== import-linter (compiling and linting never import Ansible)"
+lint-imports
 echo "== mypy --strict compiler"
 mypy compiler
 echo "== pytest"
