@@ -131,8 +131,11 @@ steps:
 """
 
 
-def test_hostile_text_is_printed_never_run(tmp_path: Path) -> None:
-    pwned = tmp_path / "pwned"
+@pytest.mark.parametrize("where", ["tmp", "literal"])
+def test_hostile_text_is_printed_never_run(tmp_path: Path, where: str) -> None:
+    # "literal" is the exact title of the issue: {{ lookup('pipe','touch /tmp/pwned') }}
+    pwned = Path("/tmp/pwned") if where == "literal" else tmp_path / "pwned"
+    pwned.unlink(missing_ok=True)
     source = tmp_path / "PROC-TEST-066-hostile.yml"
     source.write_text(HOSTILE.format(pwned=pwned), encoding="utf-8")
     res = _run(tmp_path, source=source)
