@@ -13,6 +13,7 @@ import json
 import os
 import secrets as _secrets
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -183,6 +184,7 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     for k in hidden:
         del os.environ[k]
     os.environ.update(path_env)
+    watchdog = _watchdog(data_dir)
     try:
         runner = ansible_runner.run(
             private_data_dir=str(data_dir),
@@ -198,6 +200,8 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
             settings={"suppress_ansible_output": True, "pexpect_timeout": 0.2},
         )
     finally:
+        watchdog.kill()
+        watchdog.wait()
         if feeder is not None:
             feeder.close()
         for k, v in old_env.items():
@@ -217,6 +221,28 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         encoding="utf-8",
     )
     return result
+
+
+# Runs beside procc for the length of a run: if procc dies without a chance to
+# clean up (SIGKILL, OOM), ansible-playbook would go on orphaned, writing to a
+# terminal nobody reads; this stops it (TERM, like the hard abort of a second
+# Ctrl-C) so the run ends as "did not finish" and `procc rollback --run` can follow.
+_WATCHDOG = """
+while kill -0 "$1" 2>/dev/null; do sleep 1; done
+pkill -TERM -f -- "$2" 2>/dev/null
+sleep 5
+pkill -KILL -f -- "$2" 2>/dev/null
+exit 0
+"""
+
+
+def _watchdog(data_dir: Path) -> subprocess.Popen[bytes]:
+    """A detached shell that stops this run's ansible-playbook if procc dies."""
+    return subprocess.Popen(
+        ["/bin/sh", "-c", _WATCHDOG, "procc-watchdog", str(os.getpid()), f"@{data_dir}/env/extravars"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _summary(by_host: dict[str, str], unreachable: list[str], run_id: str, proc_id: str) -> str:

@@ -75,6 +75,8 @@ def test_concurrent_run_refused_and_sigkill_leaves_readable_history(tmp_path: Pa
         assert f"run {runs[0].run_id} of this procedure is in progress" in second.stderr
         os.killpg(proc.pid, signal.SIGKILL)  # type: ignore[attr-defined]
         proc.wait(10)  # type: ignore[attr-defined]
+        # procc's watchdog stops the orphaned ansible-playbook of the killed run.
+        wait_for(lambda: not [p for p in pids("ansible-playbook") if str(root) in _cmdline(p)], 30)
         runs, problems = read(history_path(root, "PROC-TEST-002"))
         assert problems == [] and len(runs) == 1 and not runs[0].finished
         hist = procc(root, "history", "PROC-TEST-002")
@@ -88,3 +90,10 @@ def test_concurrent_run_refused_and_sigkill_leaves_readable_history(tmp_path: Pa
         # ansible-playbook runs in a session of its own: SIGKILL to procc
         # orphans it, so end whatever still runs from this test's project.
         kill_marker(str(root))
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
