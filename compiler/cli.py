@@ -125,6 +125,9 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                        help="ansible-vault password file, for secrets given as -e @vault.yml")
         p.add_argument("--lang", choices=LANGS, default="es", help="language of task names (default: es)")
         p.add_argument("--no-record", action="store_true", help="do not write the run history")
+        p.add_argument("--runs-dir", metavar="DIR", default=os.environ.get("PROCC_RUNS_DIR"),
+                       help="where each run's private data dir and artifacts go "
+                            "(default: $PROCC_RUNS_DIR or .procc/runs/)")
 
     p = sub.add_parser("run", help="execute a procedure through ansible-runner, recorded in its history")
     target_opts(p)

@@ -55,6 +55,10 @@ def _inventory(args: argparse.Namespace, root: Path) -> str | None:
     return str(Path(args.inventory).resolve()) if args.inventory else None
 
 
+def _runs_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.runs_dir).resolve() if getattr(args, "runs_dir", None) else None
+
+
 def _ask(prompt: str) -> str:
     return input(prompt)
 
@@ -79,7 +83,7 @@ def run_cmd(args: argparse.Namespace) -> int:
                   + ", ".join(f"Paso {k} ({proc.steps[k - 1].title})" for k in shell))
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, fail_at=args.fail_at, check=args.check,
-                     lang=args.lang)
+                     lang=args.lang, runs_dir=_runs_dir(args))
     ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
                      executor=executor, record=not args.no_record)
     tracker = Tracker(proc, args.lang)
@@ -239,7 +243,8 @@ def rollback_cmd(args: argparse.Namespace) -> int:
         text = full_rollback(proc, args.lang)
         what = "full rollback"
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
-                     inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text)
+                     inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text,
+                     runs_dir=_runs_dir(args))
     lock = RunLock(root, proc.id, f"{args.env or inventory or 'local'}|{args.limit or ''}")
     lock.acquire(req.run_id)
     hpath = history.history_path(root, proc.id)

@@ -75,3 +75,15 @@ def test_full_rollback_alone(tmp_path: Path) -> None:
     assert rb.returncode == 0, rb.stdout + rb.stderr
     assert (work / "rollback.log").read_text(encoding="utf-8").split() == ["full"]
     assert not {"one", "two", "three", "four"} & {p.name for p in work.iterdir()}
+
+
+def test_runs_dir_is_configurable(tmp_path: Path) -> None:
+    from tests.run.helpers import procc
+
+    root = project(tmp_path, "PROC-TEST-001")
+    runs = tmp_path / "elsewhere"
+    res = procc(root, "run", "PROC-TEST-001", "-e", f"workdir={root / 'work'}", "--runs-dir", str(runs))
+    assert res.returncode == 0, res.stdout + res.stderr
+    (run_dir,) = list(runs.iterdir())
+    assert (run_dir / "artifacts").is_dir() and (run_dir / "project" / "playbook.yml").is_file()
+    assert not (root / ".procc" / "runs").exists()
