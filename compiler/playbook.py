@@ -373,7 +373,7 @@ class _Builder:
         return tasks
 
     def rollback_block(self, name: str, body_name: str, act: Action, marker: str, ref: str,
-                       when: str) -> Task:
+                       when: str | None = None) -> Task:
         """One rollback in its own block: recorded as done or failed, never stopping the others."""
         rb_tags = ["rollback", "always"]
         body: Task = {"name": body_name}
@@ -390,9 +390,30 @@ class _Builder:
                 self.setfact(f"{marker} FALLIDO",
                              {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{ref}] }}}}"}, rb_tags),
             ],
-            "when": when,
+            **({"when": when} if when else {}),
             "tags": rb_tags,
         }
+
+    def play_header(self, title: str) -> dict[str, Any]:
+        """Name, hosts and privilege of a play of this procedure."""
+        proc = self.proc
+        play: dict[str, Any] = {
+            "name": f"{proc.id} | {templating.neutralize(title)}",
+            "hosts": "{{ procc_hosts | default('" + proc.hosts.replace("'", "") + "') }}",
+            "gather_facts": False,
+        }
+        if proc.become:
+            play["become"] = True
+        return play
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        """Play vars for the parameters that have a default (text never templated)."""
+        out: dict[str, Any] = {}
+        for pname, param in sorted(self.proc.parameters.items()):
+            if param.default is not None:
+                default = param.default
+                out[pname] = Unsafe(default) if isinstance(default, str) else default
+        return out
 
     def post(self) -> list[Task]:
         tasks: list[Task] = []
@@ -434,10 +455,7 @@ class _Builder:
             **RUN_STATE,
             "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
         }
-        for pname, param in sorted(proc.parameters.items()):
-            if param.default is not None:
-                default = param.default
-                play_vars[pname] = Unsafe(default) if isinstance(default, str) else default
+        play_vars.update(self.parameter_defaults())
         # Facts outlive their play: when several procedures run in one
         # ansible-playbook (Molecule, import_playbook), the previous play's
         # bookkeeping would shadow these vars, so reset it first.
@@ -455,13 +473,7 @@ class _Builder:
             "rescue": self.rescue(),
             "always": self.post(),
         })
-        play: dict[str, Any] = {
-            "name": f"{proc.id} | {templating.neutralize(proc.title)}",
-            "hosts": "{{ procc_hosts | default('" + proc.hosts.replace("'", "") + "') }}",
-            "gather_facts": False,
-        }
-        if proc.become:
-            play["become"] = True
+        play = self.play_header(proc.title)
         if proc.serial is not None:
             play["serial"] = proc.serial
         play["vars"] = play_vars

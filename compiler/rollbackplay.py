@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import playbook, templating
+from compiler import playbook
 from compiler.i18n import Lang
 from compiler.model import Procedure
 from compiler.yamlout import dump
@@ -21,17 +21,7 @@ from compiler.yamlout import dump
 Task = dict[str, Any]
 
 
-def _block(name: str, body: Task, mark: str) -> Task:
-    return {
-        "name": name,
-        "block": [body, {"name": f"{name} | OK", "ansible.builtin.set_fact": {
-            "procc_rolled_back": f"{{{{ procc_rolled_back + ['{mark}'] }}}}"}}],
-        "rescue": [{"name": f"{name} | FALLIDO", "ansible.builtin.set_fact": {
-            "procc_rollback_failed": f"{{{{ procc_rollback_failed + ['{mark}'] }}}}"}}],
-    }
-
-
-def _play(proc: Procedure, tasks: list[Task], title: str) -> str:
+def _play(b: playbook._Builder, tasks: list[Task], title: str) -> str:
     tasks = [*tasks, {
         "name": "Procc | Resultado del rollback",
         "ansible.builtin.assert": {
@@ -41,17 +31,8 @@ def _play(proc: Procedure, tasks: list[Task], title: str) -> str:
             "success_msg": "rolled back: {{ procc_rolled_back | join(', ') or 'none' }}",
         },
     }]
-    play: dict[str, Any] = {
-        "name": f"{proc.id} | {title}",
-        "hosts": "{{ procc_hosts | default('" + proc.hosts.replace("'", "") + "') }}",
-        "gather_facts": False,
-    }
-    if proc.become:
-        play["become"] = True
-    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": []}
-    for name, prm in sorted(proc.parameters.items()):
-        if prm.default is not None:
-            play["vars"][name] = prm.default
+    play = b.play_header(title)
+    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": [], **b.parameter_defaults()}
     play["tasks"] = tasks
     return dump(playbook._ordered([play]))
 
@@ -64,11 +45,10 @@ def steps_rollback(proc: Procedure, steps: list[int], lang: Lang = "es") -> str:
         step = proc.steps[k - 1]
         if step.rollback is None:
             continue
-        name = f"{b.w['step']} {k} | {b.w['rollback_of']}"
-        body: Task = {"name": f"{name} | {templating.neutralize(step.title)}"}
-        body.update(b.action(step.rollback, changed=True))
-        tasks.append(_block(name, body, str(k)))
-    return _play(proc, tasks, "Rollback de pasos " + ", ".join(str(k) for k in sorted(steps)))
+        p = f"{b.w['step']} {k}"
+        name = f"{p} | {b.w['rollback_of']}"
+        tasks.append(b.rollback_block(name, b.name(name, step.title), step.rollback, f"{p} | Rollback", str(k)))
+    return _play(b, tasks, "Rollback de pasos " + ", ".join(str(k) for k in sorted(steps)))
 
 
 def full_rollback(proc: Procedure, lang: Lang = "es") -> str:
@@ -76,11 +56,9 @@ def full_rollback(proc: Procedure, lang: Lang = "es") -> str:
     b = playbook._Builder(proc, lang)
     tasks: list[Task] = []
     for i, r in enumerate(proc.rollback.steps, 1):
-        name = f"{b.w['step']} R{i} | {b.w['full_rollback']}"
-        body: Task = {"name": f"{name} | {templating.neutralize(r.title)}"}
-        body.update(b.action(r, changed=True))
-        tasks.append(_block(name, body, f"R{i}"))
-    return _play(proc, tasks, b.w["full_rollback"])
+        p = f"{b.w['step']} R{i}"
+        tasks.append(b.rollback_block(f"{p} | {b.w['full_rollback']}", b.name(p, r.title), r, f"{p} |", f"'R{i}'"))
+    return _play(b, tasks, b.w["full_rollback"])
 
 
 def kill_jobs(proc: Procedure, jobs: dict[str, str]) -> str:
