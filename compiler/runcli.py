@@ -59,19 +59,26 @@ def _runs_dir(args: argparse.Namespace) -> Path | None:
     return Path(args.runs_dir).resolve() if getattr(args, "runs_dir", None) else None
 
 
+def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], set[str], str | None, str,
+                                                  gates.Approval]:
+    """What ``run`` and ``rollback`` both need first: source, parameters, targets, approval."""
+    root, src = _source(args)
+    values, secrets = _values(args, src)
+    inventory = _inventory(args, root)
+    executor = executor_name()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    approval = gates.approve(src.procedure, args.env, args.approved_by, args.yes, interactive, _ask, executor)
+    return root, src, values, secrets, inventory, executor, approval
+
+
 def _ask(prompt: str) -> str:
     return input(prompt)
 
 
 def run_cmd(args: argparse.Namespace) -> int:
     """``procc run``: gates, then the run, its live display and one summary."""
-    root, src = _source(args)
+    root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
-    values, secrets = _values(args, src)
-    inventory = _inventory(args, root)
-    executor = executor_name()
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    approval = gates.approve(proc, args.env, args.approved_by, args.yes, interactive, _ask, executor)
     runs, _ = history.read(history.history_path(root, proc.id))
     forced = gates.production_gate(proc, args.env, runs, args.force)
     if forced:
@@ -226,13 +233,8 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     from compiler.rollbackplay import full_rollback, steps_rollback
     from compiler.session import RunLock, now_iso
 
-    root, src = _source(args)
+    root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
-    values, secrets = _values(args, src)
-    inventory = _inventory(args, root)
-    executor = executor_name()
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    approval = gates.approve(proc, args.env, args.approved_by, args.yes, interactive, _ask, executor)
     if args.run_id:
         steps = _started_of(root, src, args.run_id)
         text = steps_rollback(proc, steps, args.lang)
