@@ -264,10 +264,47 @@ _ENUMS: dict[str, dict[str, str]] = {
 
 TABLES: dict[Lang, dict[str, str]] = {"es": _ES, "en": _EN}
 
+# The words of the run-history figures (Metricas y KPIs); they override the
+# runbook's own only where a key means something narrower there ("drills").
+_KPI: dict[str, dict[str, str]] = {
+    "es": {
+        "rate": "{p}% (basado en ultimas {n} ejecuciones)",
+        "last": "{date} - {outcome} ({who}, {dur})",
+        "total": "Ejecuciones Totales", "rate_label": "Tasa de Exito", "avg": "Tiempo Promedio",
+        "min": "Tiempo Minimo", "max": "Tiempo Maximo", "rollbacks": "Rollbacks Ejecutados",
+        "drills": "Simulacros", "unfinished": "Ejecuciones sin terminar",
+        "estimated": "Estimado (min)",
+        "real": "Real promedio (min)", "deviation": "Desviacion", "samples": "Ejecuciones",
+        "drill": "simulacro", "failed_at": "fallo en paso {k}", "rolled_back": "rollback: {x}",
+        "forced": "forzado", "approved": "aprobado por {x}",
+        "success": "EXITO", "failed": "FALLIDA", "rolled-back": "REVERTIDA",
+        "interrupted": "INTERRUMPIDA", "unfinished_o": "SIN TERMINAR",
+    },
+    "en": {
+        "rate": "{p}% (based on the last {n} runs)",
+        "last": "{date} - {outcome} ({who}, {dur})",
+        "total": "Total Runs", "rate_label": "Success Rate", "avg": "Average Time",
+        "min": "Minimum Time", "max": "Maximum Time", "rollbacks": "Rollbacks Executed",
+        "drills": "Drills", "unfinished": "Unfinished runs",
+        "estimated": "Estimated (min)",
+        "real": "Real average (min)", "deviation": "Deviation", "samples": "Runs",
+        "drill": "drill", "failed_at": "failed at step {k}", "rolled_back": "rolled back: {x}",
+        "forced": "forced", "approved": "approved by {x}",
+        "success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
+        "interrupted": "INTERRUPTED", "unfinished_o": "UNFINISHED",
+    },
+}
+
+
 
 def words(lang: Lang) -> dict[str, str]:
     """All the words of one language."""
     return TABLES[lang]
+
+
+def kpi_words(lang: Lang) -> dict[str, str]:
+    """The runbook's words plus those of the run-history figures."""
+    return {**TABLES[lang], **_KPI[lang]}
 
 
 def enum(lang: Lang, value: str) -> str:

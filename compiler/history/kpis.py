@@ -10,41 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.history.store import Run, history_path, read
-from compiler.i18n import Lang
+from compiler.i18n import Lang, kpi_words
 from compiler.parse import Source
 from compiler.runbook import Kpis
 
 RATE_WINDOW = 20  # "Tasa de Exito" is over the last N real runs
 TABLE_ROWS = 10  # latest runs shown in each history table
 
-_W: dict[str, dict[str, str]] = {
-    "es": {
-        "yes": "SI", "no": "NO", "rate": "{p}% (basado en ultimas {n} ejecuciones)",
-        "last": "{date} - {outcome} ({who}, {dur})",
-        "total": "Ejecuciones Totales", "rate_label": "Tasa de Exito", "avg": "Tiempo Promedio",
-        "min": "Tiempo Minimo", "max": "Tiempo Maximo", "rollbacks": "Rollbacks Ejecutados",
-        "drills": "Simulacros", "unfinished": "Ejecuciones sin terminar",
-        "minutes": "minutos", "step": "Paso", "estimated": "Estimado (min)",
-        "real": "Real promedio (min)", "deviation": "Desviacion", "samples": "Ejecuciones",
-        "drill": "simulacro", "failed_at": "fallo en paso {k}", "rolled_back": "rollback: {x}",
-        "forced": "forzado", "approved": "aprobado por {x}",
-        "success": "EXITO", "failed": "FALLIDA", "rolled-back": "REVERTIDA",
-        "interrupted": "INTERRUMPIDA", "unfinished_o": "SIN TERMINAR",
-    },
-    "en": {
-        "yes": "YES", "no": "NO", "rate": "{p}% (based on the last {n} runs)",
-        "last": "{date} - {outcome} ({who}, {dur})",
-        "total": "Total Runs", "rate_label": "Success Rate", "avg": "Average Time",
-        "min": "Minimum Time", "max": "Maximum Time", "rollbacks": "Rollbacks Executed",
-        "drills": "Drills", "unfinished": "Unfinished runs",
-        "minutes": "minutes", "step": "Step", "estimated": "Estimated (min)",
-        "real": "Real average (min)", "deviation": "Deviation", "samples": "Runs",
-        "drill": "drill", "failed_at": "failed at step {k}", "rolled_back": "rolled back: {x}",
-        "forced": "forced", "approved": "approved by {x}",
-        "success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
-        "interrupted": "INTERRUPTED", "unfinished_o": "UNFINISHED",
-    },
-}
 
 
 def _mins(seconds: float | None) -> str:
@@ -86,7 +58,7 @@ def _row(w: dict[str, str], run: Run) -> list[str]:
 
 def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     """The runbook figures for ``runs`` (oldest first)."""
-    w = _W.get(lang, _W["es"])
+    w = kpi_words(lang)
     real = [r for r in runs if not r.drill and not r.get("check") and not r.get("rollback_of")]
     drills = [r for r in runs if r.drill]
     if not real and not drills:
