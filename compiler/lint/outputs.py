@@ -72,40 +72,34 @@ def _failed(name: str, display: str, proc: subprocess.CompletedProcess[str]) -> 
                       f"{name}:failed", "error")
 
 
-def yamllint(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:
-    """yamllint with the project's .yamllint."""
-    exe = tool("yamllint")
+def _line_linter(name: str, args: list[str], pattern: re.Pattern[str], files: Sequence[Path],
+                 root: Path) -> Iterator[Diagnostic]:
+    """Run a linter that prints one ``path:line:col ... rule ... message`` line per finding."""
+    exe = tool(name)
     if exe is None:
-        yield _missing("yamllint", _rel(str(files[0]), root))
+        yield _missing(name, _rel(str(files[0]), root))
         return
-    proc = _run([exe, "-c", str(root / ".yamllint"), "-f", "parsable", *map(str, files)], root)
+    proc = _run([exe, *args, *map(str, files)], root)
     found = False
     for line in proc.stdout.splitlines():
-        m = _YAMLLINT.match(line)
+        m = pattern.match(line)
         if m:
             found = True
             yield Diagnostic(_rel(m["path"], root), Position(int(m["line"]), int(m["col"])),
-                             m["msg"], f"yamllint:{m['rule'] or 'syntax'}", "error")
+                             m["msg"], f"{name}:{m['rule'] or 'syntax'}", "error")
     if proc.returncode not in (0, 1) or (proc.returncode and not found):
-        yield _failed("yamllint", _rel(str(files[0]), root), proc)
+        yield _failed(name, _rel(str(files[0]), root), proc)
+
+
+def yamllint(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:
+    """yamllint with the project's .yamllint."""
+    yield from _line_linter("yamllint", ["-c", str(root / ".yamllint"), "-f", "parsable"], _YAMLLINT, files, root)
 
 
 def pymarkdown(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:
     """pymarkdown with the project's .pymarkdown.json."""
-    exe = tool("pymarkdown")
-    if exe is None:
-        yield _missing("pymarkdown", _rel(str(files[0]), root))
-        return
-    proc = _run([exe, "--config", str(root / ".pymarkdown.json"), "scan", *map(str, files)], root)
-    found = False
-    for line in proc.stdout.splitlines():
-        m = _PYMARKDOWN.match(line)
-        if m:
-            found = True
-            yield Diagnostic(_rel(m["path"], root), Position(int(m["line"]), int(m["col"])),
-                             m["msg"], f"pymarkdown:{m['rule']}", "error")
-    if proc.returncode not in (0, 1) or (proc.returncode and not found):
-        yield _failed("pymarkdown", _rel(str(files[0]), root), proc)
+    yield from _line_linter("pymarkdown", ["--config", str(root / ".pymarkdown.json"), "scan"], _PYMARKDOWN,
+                            files, root)
 
 
 def ansible_lint(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:

@@ -56,3 +56,22 @@ def test_generated_outputs_pass_the_ecosystem_linters(procc: Any) -> None:
     assert res.code == 0
     n = len(list((ROOT / "procedures").glob("*.yml")))
     assert data["summary"]["files"] == 3 * n  # each source, its playbook and its runbook
+
+
+@pytest.mark.slow
+def test_real_linters_report_real_findings_with_positions(tmp_path: Path) -> None:
+    """The three real tools on deliberately bad outputs: findings come back positioned."""
+    import shutil
+
+    for cfg in (".yamllint", ".pymarkdown.json"):
+        shutil.copy(ROOT / cfg, tmp_path / cfg)
+    pb = tmp_path / "bad.yml"
+    pb.write_text("---\n- name: play\n  hosts: all   \n  tasks:\n    - shell: echo hi\n", encoding="utf-8")
+    md = tmp_path / "bad.md"
+    md.write_text("# Title\n## No blank line before\n", encoding="utf-8")
+    got = [d.format() for d in outputs.lint_outputs([pb], [md], tmp_path)]
+    assert "bad.md:2:1: error: Headings should be surrounded by blank lines. [Expected: 1; Actual: 0; Above] " \
+           "(blanks-around-headings,blanks-around-headers) [pymarkdown:MD022]" in got, got
+    assert "bad.yml:3:13: error: trailing spaces [yamllint:trailing-spaces]" in got, got
+    assert "bad.yml:5:7: error: Use FQCN for builtin module actions (shell). [ansible-lint:fqcn[action-core]]" in got, got
+    assert "bad.yml:2:9: error: All names should start with an uppercase letter. [ansible-lint:name[casing]]" in got, got
