@@ -7,14 +7,14 @@ has a ``procedures/`` folder. ``procedures/NAME.yml`` compiles to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import playbook, runbook
 from compiler.errors import CompileError, Diagnostic, UsageError
 from compiler.i18n import Lang
-from compiler.loader import load_role_docs
+from compiler.loader import RoleDoc, load_role_docs
 from compiler.parse import Source, parse_file
 
 DEFAULT_DOCS = Path("docs/backend/procedures")
@@ -81,11 +81,14 @@ class Output:
 
 
 def outputs(src: Source, docs_dir: Path, playbooks_dir: Path, lang: Lang,
-            kpis: KpisProvider | None = None, root: Path | None = None) -> list[Output]:
-    """The runbook and the playbook generated from one source."""
+            kpis: KpisProvider | None = None, root: Path | None = None,
+            roles: Mapping[str, RoleDoc] | None = None) -> list[Output]:
+    """The runbook and the playbook generated from one source (``roles``: read once per project)."""
     stem = src.path.stem
-    figures = kpis(src, root or find_root(), lang) if kpis else None
-    roles = load_role_docs((root or find_root()) / "roles")
+    root = root or find_root()
+    figures = kpis(src, root, lang) if kpis else None
+    if roles is None:
+        roles = load_role_docs(root / "roles")
     md_text = runbook.render(src.procedure, lang, source=src.display, kpis=figures, roles=roles)
     pb_text = playbook.render(src.procedure, lang, source=src.display)
     return [Output(docs_dir / f"{stem}.md", md_text), Output(playbooks_dir / f"{stem}.yml", pb_text)]
@@ -95,6 +98,7 @@ def compile_all(files: list[Path], root: Path, lang: Lang,
                 docs_dir: Path, playbooks_dir: Path,
                 kpis: KpisProvider | None = None) -> tuple[list[Output], list[Diagnostic]]:
     """Parse and generate every file; returns outputs and all diagnostics (nothing written)."""
+    roles = load_role_docs(root / "roles")
     outs: list[Output] = []
     diags: list[Diagnostic] = []
     for f in files:
@@ -103,7 +107,7 @@ def compile_all(files: list[Path], root: Path, lang: Lang,
         except CompileError as exc:
             diags.extend(exc.diagnostics)
             continue
-        outs.extend(outputs(src, docs_dir, playbooks_dir, lang, kpis, root))
+        outs.extend(outputs(src, docs_dir, playbooks_dir, lang, kpis, root, roles))
     return outs, diags
 
 
