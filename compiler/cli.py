@@ -18,55 +18,49 @@ from compiler.errors import CompileError, ProccError, UsageError
 from compiler.i18n import LANGS
 
 if TYPE_CHECKING:
-    from compiler.project import KpisProvider
+    from compiler.project import Output
+
+
+def _generate(args: argparse.Namespace, require: bool) -> tuple[Path, list[Path], list[Output], int]:
+    """Compile the procedures ``compile`` and ``check`` are about; prints their diagnostics."""
+    from compiler import project
+    from compiler.history.kpis import kpis_for
+
+    root = project.find_root()
+    files = project.sources(root, args.paths)
+    if not files and require:
+        raise UsageError(f"procc: no procedures found in {root / project.PROCEDURES}")
+    outs, diags = project.compile_all(files, root, args.lang, Path(args.docs_dir), Path(args.playbooks_dir),
+                                      kpis=kpis_for)
+    for d in diags:
+        print(d.format(), file=sys.stderr)
+    return root, files, outs, len({d.path for d in diags})
 
 
 def _compile(args: argparse.Namespace) -> int:
     from compiler import project
 
-    root = project.find_root()
-    files = project.sources(root, args.paths)
-    if not files:
-        raise UsageError(f"procc: no procedures found in {root / project.PROCEDURES}")
-    outs, diags = project.compile_all(files, root, args.lang, Path(args.docs_dir), Path(args.playbooks_dir),
-                                      kpis=_kpis())
-    for d in diags:
-        print(d.format(), file=sys.stderr)
+    root, files, outs, bad_files = _generate(args, require=True)
     written = [o for o in outs if project.write(o)]
     for o in written:
         print(f"wrote {project.display(o.path, root)}")
     if not args.quiet:
-        print(f"procc: {len(outs)} file(s) generated from {len(files) - len({d.path for d in diags})} "
+        print(f"procc: {len(outs)} file(s) generated from {len(files) - bad_files} "
               f"procedure(s), {len(written)} changed")
-    return 1 if diags else 0
-
-
-def _kpis() -> KpisProvider | None:
-    """The run-history figures for runbooks, when the history package is present."""
-    try:
-        from compiler.history.kpis import kpis_for  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    provider: KpisProvider = kpis_for
-    return provider
+    return 1 if bad_files else 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from compiler import project
 
-    root = project.find_root()
-    files = project.sources(root, args.paths)
-    outs, diags = project.compile_all(files, root, args.lang, Path(args.docs_dir), Path(args.playbooks_dir),
-                                      kpis=_kpis())
-    for d in diags:
-        print(d.format(), file=sys.stderr)
+    root, _, outs, bad_files = _generate(args, require=False)
     bad = 0
     for o in outs:
         why = project.stale(o)
         if why:
             bad += 1
             print(f"{project.display(o.path, root)}: {why} (run: procc compile)", file=sys.stderr)
-    if bad or diags:
+    if bad or bad_files:
         print(f"procc check: {bad} generated file(s) missing or stale", file=sys.stderr)
         return 1
     print(f"procc check: {len(outs)} generated file(s) up to date")
