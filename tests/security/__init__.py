@@ -1,0 +1,1 @@
+"""Security cases (issue 8): every value is hostile; each test observes the safe outcome."""
