@@ -47,6 +47,11 @@ _ES: dict[str, str] = {
     "param_pattern": "patron",
     "param_choices": "valores",
     "param_env": "variable de entorno",
+    "param_type": "tipo",
+    "shell_vars_intro": (
+        "Los comandos leen los parametros como variables de bash (\"${nombre}\"), nunca como texto del"
+        " comando. Para ejecutarlos a mano, definirlas antes en la misma terminal:"
+    ),
     "preflight": "Preparacion (Pre-Flight Checks)",
     "steps": "Pasos de Ejecucion",
     "duration": "Duracion Estimada",
@@ -166,6 +171,11 @@ _EN: dict[str, str] = {
     "param_pattern": "pattern",
     "param_choices": "choices",
     "param_env": "environment variable",
+    "param_type": "type",
+    "shell_vars_intro": (
+        "Commands read the parameters as bash variables (\"${name}\"), never as text of the command."
+        " To run them by hand, set them first in the same shell:"
+    ),
     "preflight": "Preparation (Pre-Flight Checks)",
     "steps": "Execution Steps",
     "duration": "Estimated Duration",

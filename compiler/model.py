@@ -24,6 +24,7 @@ SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 PROC_ID = re.compile(r"^PROC-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{3}$")
 SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)?")
 
 
 def _regex(value: str | None) -> str | None:
@@ -62,7 +63,7 @@ class Action(Strict):
     task: dict[str, Any] | None = Field(
         None, description="One Ansible module task: {module.fqcn: {args}}."
     )
-    role: str | None = Field(None, description="A role from roles/ to run.")
+    role: str | None = Field(None, description="A role from roles/ (or a collection's FQCN) to run.")
     vars: dict[str, Any] = Field(default_factory=dict, description="Variables for the role.")
     where: Where = Field("targets", description="Run on the target hosts or on the controller.")
     become: bool | None = Field(None, description="Run with privilege escalation.")
@@ -80,6 +81,10 @@ class Action(Strict):
             raise ValueError("'task' must have exactly one key: the module name")
         if self.vars and self.role is None:
             raise ValueError("'vars' is only for 'role' actions")
+        if self.role is not None and not ROLE_NAME.fullmatch(self.role):
+            raise ValueError("'role' must be a role name (my_role) or a collection role (namespace.collection.role)")
+        if self.run is not None and "\r" in self.run:
+            raise ValueError("a command cannot contain a carriage return (\\r): save the file with LF line endings")
         return self
 
     @property
@@ -162,13 +167,61 @@ class Step(Action):
         return self
 
 
+ParamType = Literal["string", "int", "bool", "port", "path", "url"]
+
+# Names a parameter cannot take: Ansible's reserved names and magic
+# variables, Jinja's keywords and globals, and procc's own variables.
+RESERVED_NAMES = frozenset({
+    # ansible.vars.reserved.get_reserved_names() of ansible-core 2.19 (play keywords)
+    "action", "always", "any_errors_fatal", "args", "async", "async_val", "become", "become_exe",
+    "become_flags", "become_method", "become_user", "block", "changed_when", "check_mode", "collections",
+    "connection", "cycler", "debugger", "delay", "delegate_facts", "delegate_to", "dict", "diff",
+    "environment", "fact_path", "failed_when", "force_handlers", "gather_facts", "gather_timeout",
+    "handlers", "hosts", "ignore_errors", "ignore_unreachable", "joiner", "lipsum", "local_action",
+    "lookup", "loop", "loop_control", "loop_with", "max_fail_percentage", "module_defaults", "name",
+    "namespace", "no_log", "notify", "now", "omit", "order", "poll", "port", "post_tasks", "pre_tasks",
+    "q", "query", "range", "register", "remote_user", "rescue", "retries", "roles", "run_once",
+    "serial", "strategy", "tags", "tasks", "throttle", "timeout", "undef", "until", "vars",
+    "vars_files", "vars_prompt", "when", "with_",
+    # magic variables
+    "hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short",
+    "inventory_dir", "inventory_file", "play_hosts", "playbook_dir", "role_name", "role_path",
+    "item", "self", "facts",
+    # Jinja keywords and tests that read as names
+    "true", "false", "none", "and", "or", "not", "in", "is", "if", "else", "elif", "for", "endfor",
+    "endif", "set", "with", "without", "import", "include", "from", "as", "recursive",
+    "super", "caller", "kwargs", "varargs",
+})
+_INT = re.compile(r"-?[0-9]{1,18}")
+_PORT = re.compile(r"[0-9]{1,5}")
+_BOOL = frozenset({"true", "false", "yes", "no", "1", "0", "on", "off"})
+_PATH = re.compile(r"[^\x00\r\n-][^\x00\r\n]*")
+_URL = re.compile(r"https?://[^\s\x00]+", re.IGNORECASE)
+
+
+def check_value(ptype: str, value: str) -> str | None:
+    """Why ``value`` is not a valid value of type ``ptype`` (None when it is)."""
+    if ptype == "int" and not _INT.fullmatch(value):
+        return "is not an integer"
+    if ptype == "port" and not (_PORT.fullmatch(value) and 1 <= int(value) <= 65535):
+        return "is not a port number (1-65535)"
+    if ptype == "bool" and value.lower() not in _BOOL:
+        return "is not a boolean (true/false)"
+    if ptype == "path" and not _PATH.fullmatch(value):
+        return "is not a path (no newline, NUL, or leading '-')"
+    if ptype == "url" and not _URL.fullmatch(value):
+        return "is not an http(s) URL"
+    return None
+
+
 class Parameter(Strict):
     """A declared parameter: the only names templated in commands."""
 
     description: str = ""
+    type: ParamType = Field("string", description="string, int, bool, port, path or url; checked before anything runs.")
     required: bool = False
     default: str | int | float | bool | None = None
-    pattern: str | None = None
+    pattern: str | None = Field(None, description="Regular expression the whole value must match (re.fullmatch).")
     choices: list[str] | None = None
     secret: bool = False
     env: str | None = Field(None, description="Environment variable the value is read from.")
@@ -176,7 +229,48 @@ class Parameter(Strict):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        return _regex(value)
+        _regex(value)
+        if value is not None:
+            # The playbook checks (?:pattern)\Z with re.match: it must compile too.
+            try:
+                re.compile(f"(?:{value})\\Z")
+            except re.error:
+                raise ValueError("invalid pattern: use inline flag groups such as (?i:...) "
+                                 "instead of global flags") from None
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("env must be an environment variable name")
+        return value
+
+    @property
+    def inert(self) -> bool:
+        """Whether every valid value is digits or a word from the source: safe in any bash context."""
+        return self.type in ("int", "port", "bool") or self.choices is not None
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is not acceptable for this parameter (None when it is)."""
+        if "\x00" in value:
+            return "contains a NUL character"
+        why = check_value(self.type, value)
+        if why is not None:
+            return why
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            return f"does not match {self.pattern}"
+        if self.choices is not None and value not in self.choices:
+            return f"is not one of {', '.join(self.choices)}"
+        return None
+
+    @model_validator(mode="after")
+    def _default_is_valid(self) -> Parameter:
+        if self.default is not None and not isinstance(self.default, bool | float):
+            why = self.problem(str(self.default))
+            if why is not None:
+                raise ValueError(f"the default {str(self.default)!r} {why}")
+        return self
 
 
 class Impact(Strict):
@@ -379,8 +473,11 @@ class Procedure(Strict):
     @classmethod
     def _param_names(cls, value: dict[str, Parameter]) -> dict[str, Parameter]:
         for name in value:
-            if not PARAM_NAME.match(name) or name.startswith("procc_"):
+            if not PARAM_NAME.match(name) or name.startswith(("procc_", "ansible_", "_")):
                 raise ValueError(
-                    f"parameter name '{name}' must be a lowercase identifier not starting with procc_"
+                    f"parameter name '{name}' must be a lowercase identifier not starting with procc_, "
+                    "ansible_ or _"
                 )
+            if name in RESERVED_NAMES:
+                raise ValueError(f"parameter name '{name}' is reserved by Ansible or Jinja; choose another name")
         return value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 
 from compiler.errors import UsageError
@@ -47,10 +46,9 @@ def resolve(proc: Procedure, given: Mapping[str, str], environ: Mapping[str, str
                 problems.append(f"missing required parameter '{name}': pass -e {name}=VALUE{hint}")
             continue
         shown = "***" if prm.secret else repr(value)
-        if prm.pattern is not None and not re.fullmatch(prm.pattern, value):
-            problems.append(f"parameter '{name}' = {shown} does not match {prm.pattern}")
-        if prm.choices is not None and value not in prm.choices:
-            problems.append(f"parameter '{name}' = {shown} is not one of {', '.join(prm.choices)}")
+        why = prm.problem(value)
+        if why is not None:
+            problems.append(f"parameter '{name}' ({prm.type}) = {shown} {why}")
         values[name] = value
     if problems:
         raise UsageError("procc: " + "\nprocc: ".join(problems))

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from compiler import templating
+from compiler import shellvars, templating
 from compiler.errors import CompileError, Diagnostic
 from compiler.loader import PathKey, SourceMap, load_file, load_text
 from compiler.model import Procedure
@@ -184,17 +184,41 @@ def _duplicate_step_ids(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagn
 
 
 def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:
+    """Every ``{{ ... }}`` in executed text is a declared parameter, and commands can take it as a variable."""
     params = data.get("parameters")
     declared = set(params) if isinstance(params, dict) else set()
-    allowed = declared | templating.BUILTIN_NAMES
+    allowed = frozenset(declared | templating.BUILTIN_NAMES)
+    inert = frozenset(
+        name for name, p in (params.items() if isinstance(params, dict) else ())
+        if isinstance(p, dict) and (p.get("type") in shellvars.INERT_TYPES or p.get("choices") is not None)
+    )
     for loc, text in _executed_strings(data, (), executed=False):
-        for ref in templating.references(text):
-            if ref.name not in allowed:
+        refs, problems = templating.scan(text, allowed)
+        for prob in problems:
+            code = "undeclared-parameter" if "not a declared parameter" in prob.message else "template-expression"
+            yield Diagnostic(smap.path, smap.in_text(loc, prob.offset, text), prob.message, code)
+        if loc and loc[-1] == "run":
+            _, shell_problems = shellvars.render(text, refs, inert)
+            for sp in shell_problems:
+                yield Diagnostic(smap.path, smap.in_text(loc, sp.offset, text), sp.message, "unsafe-shell-use")
+        elif len(loc) >= 2 and loc[-2] == "task" and refs:
+            module = str(loc[-1])
+            if module.rsplit(".", 1)[-1] in _SHELL_MODULES:
                 yield Diagnostic(
-                    smap.path, smap.in_text(loc, ref.offset, text),
-                    f"'{{{{ {ref.name} }}}}' is not a declared parameter; declare it under 'parameters'",
-                    "undeclared-parameter",
-                )
+                    smap.path, smap.in_text(loc, refs[0].offset, text),
+                    f"'{{{{ {refs[0].name} }}}}' in the command of '{module}' would become shell syntax: "
+                    "use 'run:' instead, where parameters reach bash as variables", "unsafe-shell-use")
+        elif len(loc) >= 3 and loc[-3] == "task" and loc[-1] == "cmd" and refs:
+            module = str(loc[-2])
+            if module.rsplit(".", 1)[-1] in _SHELL_MODULES | {"command"}:
+                yield Diagnostic(
+                    smap.path, smap.in_text(loc, refs[0].offset, text),
+                    f"'{{{{ {refs[0].name} }}}}' in the 'cmd' of '{module}' is split into words or run by a "
+                    "shell: use 'argv:' (one list item per argument), or 'run:'", "unsafe-shell-use")
+
+
+# Modules whose free-form text is a shell command line.
+_SHELL_MODULES = frozenset({"shell", "raw", "script", "command", "win_shell", "win_command"})
 
 
 def _executed_strings(node: Any, loc: PathKey, executed: bool) -> Iterator[tuple[PathKey, str]]:

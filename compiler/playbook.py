@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import templating
+from compiler import shellvars, templating
 from compiler.i18n import Lang, words
 from compiler.model import Action, Check, Expect, HealthCheck, Metric, Procedure, Step
 from compiler.yamlout import Unsafe, dump
@@ -50,14 +50,22 @@ class _Builder:
     def name(self, prefix: str, title: str) -> str:
         return f"{prefix} | {templating.neutralize(title)}"
 
-    def action(self, act: Action, *, changed: bool, register: str | None = None) -> Task:
-        """The module part of a task for a run/task/role action."""
+    def action(self, act: Action, *, changed: bool, register: str | None = None,
+               hide: bool = False) -> Task:
+        """The module part of a task for a run/task/role action.
+
+        Parameters reach a ``run`` command as environment variables of the
+        task (see :mod:`compiler.shellvars`), never as text in the command,
+        which is ``!unsafe`` so that Ansible templates nothing in it.
+        """
         task: Task = {}
         if act.run is not None:
-            task["ansible.builtin.shell"] = {
-                "cmd": "set -euo pipefail\n" + self.text(act.run),
-                "executable": "/bin/bash",
-            }
+            cmd = shellvars.command(act.run, self.proc)
+            secret = [n for n in cmd.names if n in self.secrets]
+            prefix = SHELL_PREFIX + (mask_prefix(secret) if secret and not hide else "")
+            task["ansible.builtin.shell"] = {"cmd": Unsafe(prefix + cmd.text), "executable": "/bin/bash"}
+            if cmd.names:
+                task["environment"] = {n: self.env_value(n) for n in cmd.names}
             task["changed_when"] = changed
         elif act.task is not None:
             module = act.module
@@ -75,11 +83,24 @@ class _Builder:
             task["become"] = act.become
         if act.timeout is not None and act.role is None:
             task["timeout"] = act.timeout
-        if self.uses_secret(act):
-            # The module's arguments would carry the secret into events and
-            # artifacts: hide them.
+        if hide or (act.kind != "run" and self.uses_secret(act)):
+            # A module's or role's arguments would carry the secret into
+            # events and artifacts: hide them. A command reads secrets from
+            # its environment and masks them in its own output instead, so
+            # that its failure still says why.
             task["no_log"] = True
         return task
+
+    def env_value(self, name: str) -> str:
+        """The task environment entry that hands parameter ``name`` to bash."""
+        param = self.proc.parameters.get(name)
+        if param is None:
+            return f"{{{{ {name} }}}}"
+        if param.type == "bool":
+            return f"{{{{ 'true' if ({name} | bool) else 'false' }}}}"
+        if not param.required and param.default is None:
+            return f"{{{{ {name} | default('') }}}}"
+        return f"{{{{ {name} }}}}"
 
     def uses_secret(self, act: Action) -> bool:
         """Whether any executed text of ``act`` references a secret parameter."""
@@ -88,12 +109,18 @@ class _Builder:
         texts = [act.run or "", repr(act.task or {}), repr(act.vars)]
         return any(ref.name in self.secrets for t in texts for ref in templating.references(t))
 
+    def mentions_secret(self, *texts: str | None) -> bool:
+        """Whether any of ``texts`` references a secret parameter."""
+        return any(ref.name in self.secrets for t in texts if t for ref in templating.references(t))
+
     def checked(self, prefix: str, title: str, act: Action, expect: Expect,
                 retries: int, delay: int, tags: list[str]) -> Task:
         """A read-only command whose result must satisfy ``expect`` (with retries)."""
         reg = "procc_check"
         task: Task = {"name": self.name(prefix, title)}
-        task.update(self.action(act, changed=False, register=reg))
+        # Output checked for a secret cannot be masked: hide the whole task.
+        hide = self.mentions_secret(expect.stdout_contains, expect.stdout_regex)
+        task.update(self.action(act, changed=False, register=reg, hide=hide))
         if act.kind == "role":
             task["tags"] = tags
             return task
@@ -131,13 +158,24 @@ class _Builder:
     # -- sections ------------------------------------------------------------
 
     def parameter_check(self) -> Task:
+        """One assert of every parameter's presence, type, pattern and choices (any route, AWX too)."""
         that: list[str] = []
+        pvars: dict[str, Any] = {}
         for pname, param in sorted(self.proc.parameters.items()):
             if param.required:
                 that.append(f"{pname} is defined and ({pname} | string | length) > 0")
+            type_re = TYPE_PATTERNS.get(param.type)
+            if type_re is not None:
+                pvars[f"procc_type_{pname}"] = Unsafe(type_re)
+                that.append(f"{pname} is not defined or ({pname} | string) is match(procc_type_{pname})")
+            if param.type == "port":
+                that.append(f"{pname} is not defined or (({pname} | int) >= 1 and ({pname} | int) <= 65535)")
             if param.pattern is not None:
+                # re.fullmatch everywhere: the whole value, alternatives included.
+                pvars[f"procc_pattern_{pname}"] = Unsafe(f"(?:{param.pattern})\\Z")
                 that.append(f"{pname} is not defined or ({pname} | string) is match(procc_pattern_{pname})")
             if param.choices is not None:
+                pvars[f"procc_choices_{pname}"] = [Unsafe(c) for c in param.choices]
                 that.append(f"{pname} is not defined or ({pname} | string) in procc_choices_{pname}")
         task: Task = {
             "name": "Procc | Verificar parametros",
@@ -147,12 +185,6 @@ class _Builder:
                 "quiet": True,
             },
         }
-        pvars: dict[str, Any] = {}
-        for pname, param in sorted(self.proc.parameters.items()):
-            if param.pattern is not None:
-                pvars[f"procc_pattern_{pname}"] = Unsafe(param.pattern + ("" if param.pattern.endswith("$") else "$"))
-            if param.choices is not None:
-                pvars[f"procc_choices_{pname}"] = [Unsafe(c) for c in param.choices]
         if pvars:
             task["vars"] = pvars
         if any(p.secret for p in self.proc.parameters.values()):
@@ -281,6 +313,8 @@ class _Builder:
             task["delay"] = h.delay
         if h.where == "controller":
             task["delegate_to"] = "localhost"
+        if self.mentions_secret(h.url, h.contains):
+            task["no_log"] = True
         task["tags"] = tags
         return task
 
@@ -301,9 +335,10 @@ class _Builder:
             "name": self.name(prefix, f"{m.name} {limit}"),
             "ansible.builtin.assert": {
                 "that": that,
-                "fail_msg": f"metric {m.name} = {{{{ procc_metric.stdout | trim }}}}, required {limit}",
-                "success_msg": f"metric {m.name} = {{{{ procc_metric.stdout | trim }}}} ({limit})",
+                "fail_msg": f"metric {{{{ procc_metric_name }}}} = {{{{ procc_metric.stdout | trim }}}}, required {limit}",
+                "success_msg": f"metric {{{{ procc_metric_name }}}} = {{{{ procc_metric.stdout | trim }}}} ({limit})",
             },
+            "vars": {"procc_metric_name": Unsafe(m.name)},
             "tags": tags,
         }
         return [measure, check]
@@ -479,6 +514,34 @@ class _Builder:
         play["vars"] = play_vars
         play["tasks"] = tasks
         return [play]
+
+
+# Every command runs under bash's strict mode.
+SHELL_PREFIX = "set -euo pipefail\n"
+
+# What the playbook accepts for each parameter type (the same as procc run's check).
+TYPE_PATTERNS: dict[str, str] = {
+    "int": r"-?[0-9]{1,18}\Z",
+    "port": r"[0-9]{1,5}\Z",
+    "bool": r"(?i)(true|false|yes|no|1|0|on|off)\Z",
+    "path": r"[^\x00\r\n-][^\x00\r\n]*\Z",
+    "url": r"(?i)https?://[^\s\x00]+\Z",
+}
+
+
+def mask_prefix(names: list[str]) -> str:
+    """Bash lines that mask the values of secret variables in the command's own output.
+
+    The command's stdout and stderr pass through a filter in the same bash,
+    so the task result (events, artifacts, the failure summary) shows
+    ``********`` where the value was, and still shows why a command failed.
+    """
+    subs = "".join(f'[ -z "${{{n}}}" ] || line=${{line//"${{{n}}}"/********}}; ' for n in names)
+    return (
+        "procc_mask() { local line; while IFS= read -r line || [ -n \"$line\" ]; do "
+        + subs + "printf '%s\\n' \"$line\"; done; }\n"
+        "exec > >(procc_mask) 2> >(procc_mask >&2)\n"
+    )
 
 
 # The run's bookkeeping, reset at the start of every play.

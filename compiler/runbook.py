@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from compiler import markdown as md
+from compiler import shellvars, templating
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
 from compiler.model import Action, Expect, PostAction, Procedure, Step
@@ -57,6 +59,31 @@ def _env() -> Environment:
     return _ENV
 
 
+# What a human sets for the run-time names procc provides, when running by hand.
+_BUILTIN_VALUES = {
+    "inventory_hostname": '"$(hostname)"',
+    "inventory_hostname_short": '"$(hostname -s)"',
+    "ansible_host": '"$(hostname)"',
+    "ansible_hostname": '"$(hostname -s)"',
+    "ansible_user": '"$(id -un)"',
+    "procc_run_id": "manual",
+}
+
+
+def _actions(proc: Procedure) -> list[Action]:
+    """Every executed action of ``proc``, in runbook order."""
+    acts: list[Action] = [*proc.preflight]
+    for s in proc.steps:
+        acts.append(s)
+        if s.validate_ is not None:
+            acts.append(s.validate_)
+        if s.rollback is not None:
+            acts.append(s.rollback)
+    fv = proc.final_validation
+    acts.extend([*fv.metrics, *fv.smoke, *proc.rollback.steps, *proc.post.cleanup, *proc.post.notify])
+    return acts
+
+
 def _minutes(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -79,7 +106,8 @@ class _View:
 
     def action_block(self, act: Action) -> str:
         if act.run is not None:
-            return md.fence(act.run, "bash")
+            # Exactly what bash receives: parameters as "${name}" variables.
+            return md.fence(shellvars.command(act.run, self.proc).text, "bash")
         if act.task is not None:
             return md.fence(_yaml([{act.module: act.task[act.module]}]), "yaml")
         assert act.role is not None
@@ -88,6 +116,32 @@ class _View:
         if act.vars:
             task["vars"] = act.vars
         return md.fence(_yaml([task]), "yaml")
+
+    def vars_block(self) -> str | None:
+        """Bash assignments of the variables the commands read, for a human running them by hand."""
+        used: list[str] = []
+        for act in _actions(self.proc):
+            if act.run is not None:
+                used.extend(n for n in shellvars.command(act.run, self.proc).names if n not in used)
+        for h in self.proc.final_validation.health:
+            used.extend(r.name for r in templating.references(h.url) if r.name not in used)
+        if not used:
+            return None
+        lines = []
+        for name in sorted(used):
+            prm = self.proc.parameters.get(name)
+            if prm is None:
+                value = shlex.quote(self.proc.id) if name == "procc_proc_id" else _BUILTIN_VALUES.get(name, "''")
+                lines.append(f"{name}={value}")
+            elif prm.secret:
+                lines.append(f'{name}="${{{prm.env}}}"' if prm.env else f"read -rsp '{name}: ' {name}")
+            elif prm.default is not None:
+                default = str(prm.default).lower() if isinstance(prm.default, bool) else str(prm.default)
+                lines.append(f"{name}={shlex.quote(default)}")
+            else:
+                note = " ".join(prm.description.split())
+                lines.append(f"{name}=''" + (f"  # {note}" if note else ""))
+        return md.fence("\n".join(lines), "bash")
 
     def action_notes(self, act: Action) -> list[str]:
         notes = []
@@ -176,15 +230,16 @@ class _View:
         lines: list[str] = []
         criteria: list[str] = []
         for h in fv.health:
-            lines.append(f"# {h.name or 'health'}: HTTP {h.status}")
-            lines.append(f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' '{h.url}'")
+            lines.append(f"# {' '.join((h.name or 'health').split())}: HTTP {h.status}")
+            refs = list(templating.references(h.url))
+            lines.append(f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' {shellvars.double_quoted(h.url, refs)}")
             criteria.append(w["health_item"].format(url=md.code(h.url), status=h.status))
         for m in fv.metrics:
             limit = " ".join(x for x in (f"< {m.below:g}" if m.below is not None else "",
                                          f"> {m.above:g}" if m.above is not None else "") if x)
-            lines.append(f"# {m.name}: {limit}")
+            lines.append(f"# {' '.join(m.name.split())}: {limit}")
             assert m.run is not None
-            lines.append(m.run.rstrip("\n"))
+            lines.append(shellvars.command(m.run, self.proc).text)
             label = f"{m.name} {limit}" + (f" ({md.inline(m.description)})" if m.description else "")
             criteria.append(md.inline(label))
         return {
@@ -225,6 +280,8 @@ class _View:
                 bits.append(f"{w['param_choices']}: " + ", ".join(md.code(c) for c in prm.choices))
             if prm.env:
                 bits.append(f"{w['param_env']} {md.code(prm.env)}")
+            if prm.type != "string":
+                bits.insert(1, f"{w['param_type']} {md.code(prm.type)}")
             params.append(f"{md.code(name)}: {md.inline(prm.description)} ({'; '.join(bits)})")
         tools = []
         for t in p.prerequisites.tools:
@@ -284,6 +341,7 @@ class _View:
             "system_state": [md.inline(x) for x in p.prerequisites.system_state]
             + [f"{w['approvals_needed']}: {md.inline(x)}" for x in p.prerequisites.approvals],
             "params": params,
+            "vars_block": self.vars_block(),
             "preflight": self.checks(list(p.preflight), "P"),
             "steps": [self.step(k, s) for k, s in enumerate(p.steps, 1)],
             "final": self.final(),

@@ -1,10 +1,13 @@
-"""Which parts of a command are templated by Ansible, and how the rest is kept literal.
+"""Which parts of a text are parameter references, checked with Jinja's own parser.
 
-Only declared parameters (and a few run-time names procc provides) are ever
-templated. ``{{ name }}`` or ``{{ name | filter }}`` with a declared ``name``
-stays a template; an identifier that is not declared is an error in the
-source; any other Jinja-looking text (``{{.State}}`` of docker, ``{%``) is
-escaped so that Ansible prints it verbatim.
+A reference is ``{{ name }}`` or ``{{ name | filter('literal', 1) }}`` where
+``name`` is a declared parameter (or one of the run-time names procc
+provides). Anything Jinja would evaluate beyond that (calls, lookups,
+attribute or item access, operators, names inside filter arguments) is an
+error in the source, reported at its position. Text that merely looks like
+Jinja but is not a Jinja expression (``docker inspect -f '{{.State}}'``, an
+unclosed ``{{``) is plain text: it is passed on literally and does not change
+how the rest of the text is read.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# Names every playbook provides at run time, usable in commands.
+from jinja2 import Environment, nodes
+from jinja2.exceptions import TemplateSyntaxError
+
+# Names every playbook provides at run time, usable where parameters are.
 BUILTIN_NAMES = frozenset(
     {
         "inventory_hostname",
@@ -27,43 +33,119 @@ BUILTIN_NAMES = frozenset(
     }
 )
 
-_EXPR = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_PARAM_REF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\|\s*[A-Za-z_][\w.]*(\([^{}]*\))?\s*)*$")
+_OPEN = re.compile(r"\{\{")
 _DELIMS = re.compile(r"\{\{|\{%|\{#")
+# One environment, used only to parse: nothing is ever rendered with it.
+_PARSER = Environment(autoescape=False)
 
 
 @dataclass(frozen=True)
 class Ref:
-    """A ``{{ name ... }}`` reference found in a text, with its offset."""
+    """A ``{{ name | filters }}`` reference: where it is and what it applies."""
 
     name: str
     offset: int
+    end: int
+    filters: tuple[str, ...] = ()
+
+    @property
+    def text_len(self) -> int:
+        return self.end - self.offset
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A Jinja expression that is not a plain reference, at ``offset``."""
+
+    offset: int
+    message: str
+
+
+def scan(text: str, allowed: frozenset[str] | None = None) -> tuple[list[Ref], list[Problem]]:
+    """The references in ``text`` and the expressions that are not allowed.
+
+    With ``allowed`` given, a reference to any other name is a problem too.
+    """
+    refs: list[Ref] = []
+    problems: list[Problem] = []
+    pos = 0
+    while True:
+        match = _OPEN.search(text, pos)
+        if match is None:
+            break
+        start = match.start()
+        close = text.find("}}", start + 2)
+        if close < 0:
+            break  # an unclosed "{{" is text; nothing after it can be a reference
+        expr = text[start : close + 2]
+        try:
+            tree = _PARSER.parse(expr)
+        except TemplateSyntaxError:
+            # Not Jinja at all ({{.State}}, "{{ ;"): literal text. Look for
+            # references again right after this "{{", so an unclosed one
+            # never swallows the parameters that follow it.
+            pos = start + 2
+            continue
+        ref, problem = _reference(tree, start, close + 2)
+        if problem is not None:
+            problems.append(problem)
+        elif ref is not None:
+            if allowed is not None and ref.name not in allowed:
+                problems.append(Problem(start, f"'{{{{ {ref.name} }}}}' is not a declared parameter; "
+                                               "declare it under 'parameters'"))
+            else:
+                refs.append(ref)
+        pos = close + 2
+    return refs, problems
+
+
+def _reference(tree: nodes.Template, start: int, end: int) -> tuple[Ref | None, Problem | None]:
+    """The reference an expression ``{{ ... }}`` is, or why it is not one."""
+    body = tree.body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None, Problem(start, "only '{{ parameter }}' is allowed here")
+    node = body[0].nodes[0]
+    filters: list[str] = []
+    while isinstance(node, nodes.Filter):
+        if node.node is None:
+            return None, Problem(start, "a filter block is not allowed here")
+        for arg in [*node.args, *(kw.value for kw in node.kwargs)]:
+            if not isinstance(arg, nodes.Const):
+                return None, Problem(start, f"the arguments of filter '{node.name}' must be literals")
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            return None, Problem(start, f"the arguments of filter '{node.name}' must be literals")
+        filters.append(node.name)
+        node = node.node
+    if isinstance(node, nodes.Name):
+        return Ref(node.name, start, end, tuple(reversed(filters))), None
+    what = {
+        nodes.Call: "a call", nodes.Getattr: "attribute access", nodes.Getitem: "item access",
+        nodes.Const: "a constant",
+    }.get(type(node), "an expression")
+    return None, Problem(start, f"{what} inside '{{{{ }}}}' is not allowed: only a declared parameter, "
+                                "optionally with filters taking literal arguments")
 
 
 def references(text: str) -> Iterator[Ref]:
-    """Yield every parameter-looking ``{{ name }}`` reference in ``text``."""
-    for match in _EXPR.finditer(text):
-        ref = _PARAM_REF.match(match.group(1))
-        if ref:
-            yield Ref(ref.group(1), match.start())
+    """Yield every well-formed ``{{ name ... }}`` reference in ``text``."""
+    yield from scan(text)[0]
 
 
 def to_ansible(text: str, allowed: frozenset[str]) -> str:
-    """Return ``text`` with every non-parameter Jinja delimiter escaped.
+    """``text`` for a templated Ansible field: references kept, any other Jinja printed literally.
 
-    References to names in ``allowed`` are kept as templates; everything else
-    that Jinja would interpret is wrapped so that it prints literally.
+    Only used for module arguments, role variables, expected strings and
+    URLs: the source was validated, so every reference here is allowed.
     """
     if not _DELIMS.search(text):
         return text
+    refs, _ = scan(text, allowed)
     out: list[str] = []
     pos = 0
-    for match in _EXPR.finditer(text):
-        ref = _PARAM_REF.match(match.group(1))
-        if ref and ref.group(1) in allowed:
-            out.append(_escape(text[pos : match.start()]))
-            out.append(match.group(0))
-            pos = match.end()
+    for ref in refs:
+        out.append(_escape(text[pos : ref.offset]))
+        out.append(text[ref.offset : ref.end])
+        pos = ref.end
     out.append(_escape(text[pos:]))
     return "".join(out)
 

@@ -66,9 +66,11 @@ def test_step_subsections_and_fields() -> None:
     for label in ("**Duracion Estimada:** 1 minuto", "**Criticidad:** MEDIA", "**Rollback Disponible:** SI",
                   "**Resultado Esperado:**", "**Validacion:**", "**Si falla:**", "**Rollback de este paso:**"):
         assert label in step2
-    # The commands in the runbook are byte for byte the source's commands.
+    # The commands in the runbook are the source's, parameters read as bash variables.
     assert src.procedure.steps[1].run is not None
-    assert "```bash\n" + src.procedure.steps[1].run + "```" in step2
+    expected = src.procedure.steps[1].run.replace("{{ workdir }}", '"${workdir}"').replace(
+        '"{{ fail_step }}"', '"${fail_step}"')
+    assert "```bash\n" + expected + "```" in step2
     assert "```yaml\n- ansible.builtin.copy:" in text
 
 
