@@ -24,6 +24,7 @@ SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 PROC_ID = re.compile(r"^PROC-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{3}$")
 SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+HOST_PATTERN = re.compile(r"[A-Za-z0-9_.:*!&,\[\]~()|^$?+@ -]+")
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)?")
 
 
@@ -188,7 +189,7 @@ RESERVED_NAMES = frozenset({
     "inventory_dir", "inventory_file", "play_hosts", "playbook_dir", "role_name", "role_path",
     "item", "self", "facts",
     # Jinja keywords and tests that read as names
-    "true", "false", "none", "and", "or", "not", "in", "is", "if", "else", "elif", "for", "endfor",
+    "true", "false", "none", "yes", "no", "on", "off", "y", "n", "null", "and", "or", "not", "in", "is", "if", "else", "elif", "for", "endfor",
     "endif", "set", "with", "without", "import", "include", "from", "as", "recursive",
     "super", "caller", "kwargs", "varargs",
 })
@@ -460,6 +461,21 @@ class Procedure(Strict):
     def _proc_id(cls, value: str) -> str:
         if not PROC_ID.match(value):
             raise ValueError("id must look like PROC-BACKEND-001")
+        return value
+
+    @field_validator("hosts")
+    @classmethod
+    def _host_pattern(cls, value: str) -> str:
+        if not HOST_PATTERN.fullmatch(value):
+            raise ValueError("hosts must be an inventory pattern (names, groups, ':', '&', '!', '*', '~regex', "
+                             "'[1:3]'), without quotes, braces, '%' or '#'")
+        return value
+
+    @field_validator("serial")
+    @classmethod
+    def _serial(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}%?", value):
+            raise ValueError("serial must be a number of hosts (2) or a percentage ('30%')")
         return value
 
     @field_validator("version")

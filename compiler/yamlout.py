@@ -71,3 +71,25 @@ def dump(data: Any, explicit_start: bool = True) -> str:
         indent=2,
     )
     return str(text)
+
+
+def extravars(values: dict[str, str]) -> str:
+    """Parameter values as an extra-vars file that Ansible never templates and never retypes.
+
+    A value holding a Jinja delimiter is tagged ``!unsafe``; any other value
+    is a plain double-quoted string. Tagging every value (as AWX does with
+    survey answers) loses data under ansible-core 2.19: its ``!unsafe``
+    constructor re-resolves the scalar's implicit type, so ``"00"`` arrives as
+    the integer 0 and ``""`` as None. A value with a delimiter can never
+    resolve to anything but a string.
+    """
+    lines = []
+    for key, value in values.items():
+        scalar = yaml.dump(value, Dumper=yaml.SafeDumper, default_style='"', allow_unicode=True,
+                           width=float("inf")).rstrip("\n")
+        if scalar.endswith("\n..."):
+            scalar = scalar[: -len("\n...")]
+        tag = "!unsafe " if _DELIMS.search(value) else ""
+        name = yaml.dump(key, Dumper=yaml.SafeDumper, default_style='"').rstrip("\n")
+        lines.append(f"{name}: {tag}{scalar}")
+    return "".join(line + "\n" for line in lines)
