@@ -56,14 +56,17 @@ class _Builder:
 
         Parameters reach a ``run`` command as environment variables of the
         task (see :mod:`compiler.shellvars`), never as text in the command,
-        which is ``!unsafe`` so that Ansible templates nothing in it.
+        in which Ansible templates nothing.
         """
         task: Task = {}
         if act.run is not None:
             cmd = shellvars.command(act.run, self.proc)
             secret = [n for n in cmd.names if n in self.secrets]
             prefix = SHELL_PREFIX + (mask_prefix(secret) if secret and not hide else "")
-            task["ansible.builtin.shell"] = {"cmd": Unsafe(prefix + cmd.text), "executable": "/bin/bash"}
+            # No reference is left in the text: every Jinja delimiter in it is
+            # escaped to print literally (ansible-lint reads escapes, not !unsafe).
+            task["ansible.builtin.shell"] = {"cmd": templating.to_ansible(prefix + cmd.text, frozenset()),
+                                             "executable": "/bin/bash"}
             if cmd.names:
                 task["environment"] = {n: self.env_value(n) for n in cmd.names}
             task["changed_when"] = changed
