@@ -210,6 +210,12 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     ev = extravars(req)
     secret_values = {name: ev.pop(name) for name in sorted(req.secret_names) if name in ev}
     (data_dir / "env" / "extravars").write_text(unsafe_yaml(ev), encoding="utf-8")
+    # Settings go in env/settings: ansible-runner 2.4 drops a settings= argument
+    # when that file is missing. A short poll so that a hard abort (second
+    # Ctrl-C) is immediate; no stdout/stderr files: the masked events are the record.
+    (data_dir / "env" / "settings").write_text(json.dumps(
+        {"suppress_ansible_output": True, "suppress_output_file": True, "pexpect_timeout": 0.2}),
+        encoding="utf-8")
 
     # Per host: one play runs on every host, each with its own rescue, so a
     # drill passes only when it passed on every host that reported.
@@ -255,10 +261,6 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
             limit=req.limit,
             cmdline=" ".join(cmdline) or None,
             quiet=True,
-            # A short poll so that a hard abort (second Ctrl-C) is immediate;
-            # no stdout/stderr files: the masked events are the record.
-            settings={"suppress_ansible_output": True, "suppress_output_file": True,
-                      "pexpect_timeout": 0.2},
         )
         config.prepare()
         _clean_env(config.env, secret_env_names(req), masker)

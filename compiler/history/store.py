@@ -63,7 +63,7 @@ def append(path: Path, record: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(_lock_path(path)), timeout=30):
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
                 size = os.fstat(fd).st_size
                 # A previous writer killed mid-line leaves no newline at the end:

@@ -20,6 +20,7 @@ not to everyone who can push to the repository.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -47,13 +48,16 @@ def key_file() -> Path:
 
 def _read_or_create(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    if not path.exists():
+        # Written whole under a private name, then linked into place: a
+        # concurrent first use never reads a half-written key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(secrets.token_hex(32) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        os.unlink(tmp)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
@@ -62,7 +66,7 @@ def _read_or_create(path: Path) -> bytes:
         st = os.fstat(fh.fileno())
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO) or st.st_uid != os.getuid():
             raise HistoryKeyError(f"procc: the history key {path} must be yours and mode 0600 "
-                            f"(chmod 600 {path})")
+                                  f"(chmod 600 {path})")
         data = fh.read().strip()
     if len(data) < 32:
         raise HistoryKeyError(f"procc: the history key {path} is too short (at least 32 characters)")
