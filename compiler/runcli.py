@@ -44,6 +44,7 @@ def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[
             raise UsageError(f"procc: cannot read vault {v}: {type(exc).__name__}") from None
         given.update(data)
         vaulted |= set(data)
+    given.update(_prompt_secrets(src, given))
     values, secrets = params.resolve(src.procedure, given)
     exposed = sorted(n for n in params.parse_assignments(plain) if n in secrets)
     for name in exposed:
@@ -56,6 +57,23 @@ def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[
               "a vault (-e @vault.yml) or the prompt instead", file=sys.stderr)
     # Values from a vault are secret even when not declared so.
     return values, secrets | (vaulted & set(values))
+
+
+def _prompt_secrets(src: Source, given: dict[str, str]) -> dict[str, str]:
+    """Ask on the terminal (no echo) for the required secrets that no other route gave."""
+    if not sys.stdin.isatty():
+        return {}
+    import getpass
+    import os
+
+    out: dict[str, str] = {}
+    for name, prm in sorted(src.procedure.parameters.items()):
+        if not prm.secret or not prm.required or prm.default is not None or name in given:
+            continue
+        if prm.env and os.environ.get(prm.env) is not None:
+            continue
+        out[name] = getpass.getpass(f"procc: secret parameter '{name}' ({prm.description or 'no description'}): ")
+    return out
 
 
 def _runs_dir(args: argparse.Namespace) -> Path | None:

@@ -161,3 +161,28 @@ def test_masker_masks_every_spelling_in_place() -> None:
         assert f not in text, text
     assert event["event_data"]["res"]["msg"].startswith("bad: ")
     assert MASK in event["event_data"]["res"]["cmd"]
+
+
+@pytest.mark.slow
+def test_secret_typed_at_the_prompt_is_used_and_never_shown_or_stored(tmp_path: Path) -> None:
+    import pexpect
+
+    from tests.security.runner_support import PROCC, env
+
+    root = project(tmp_path, "secret")
+    work = root / "work"
+    secret = "Pr0mpt-s3cr3t/&k=v"
+    with web_server() as (port, seen):
+        child = pexpect.spawn(PROCC, ["run", "procedures/runner-secret.yml", "--plain", "-e", f"workdir={work}",
+                                      "-e", f"web_port={port}"],
+                              cwd=str(root), env=env(tmp_path), encoding="utf-8", timeout=120)
+        child.expect("secret parameter 'token'")
+        child.sendline(secret)
+        child.expect(pexpect.EOF)
+        child.close()
+    out = child.before or ""
+    assert child.exitstatus == 0, out
+    assert seen == [f"/health?key={secret}"]
+    assert (work / "token.sha").read_text().split()[0] == sha256(secret)
+    assert secret not in out and "given with -e" not in out
+    assert grep(secret, tmp_path) == []
