@@ -186,3 +186,25 @@ def test_secret_typed_at_the_prompt_is_used_and_never_shown_or_stored(tmp_path: 
     assert (work / "token.sha").read_text().split()[0] == sha256(secret)
     assert secret not in out and "given with -e" not in out
     assert grep(secret, tmp_path) == []
+
+
+@pytest.mark.parametrize("value", ["no", "yes", "off", "1.10", "0x1F", "010", "~", "", "=", "<<", "2026-11-29",
+                                   "1e3", ".inf", "{{ x }}", "{% raw %}", "{# c #}", "plain", "ünï “q” \\ \" '",
+                                   "a\nb", "  lead and trail  ", "\U0001f600"])
+def test_extra_vars_load_in_ansible_as_the_same_untrusted_text(value: str, tmp_path: Path) -> None:
+    """What ansible-core's own loader makes of procc's extra vars file, read as ``-e @file`` is: same str, no template."""
+    from ansible._internal._datatag._tags import TrustedAsTemplate
+    from ansible.parsing.dataloader import DataLoader
+
+    from compiler.runner import unsafe_yaml
+
+    path = tmp_path / "extravars"
+    path.write_text(unsafe_yaml({"v": value}), encoding="utf-8")
+    # ansible.utils.vars.load_extra_vars reads -e @file with trusted_as_template=True.
+    loaded = DataLoader().load_from_file(str(path), trusted_as_template=True)
+    assert isinstance(loaded["v"], str) and loaded["v"] == value
+    # Untrusted = never templated. ansible-core 2.19 cannot load "no" or "1.10" under !unsafe as a
+    # string, so those (which cannot hold a template delimiter) are plain strings; every other is untrusted.
+    holds_template = any(d in value for d in ("{{", "{%", "{#"))
+    if holds_template or value in ("plain", "a\nb", "  lead and trail  ", "\U0001f600") or "“" in value:
+        assert not TrustedAsTemplate.is_tagged_on(loaded["v"])
