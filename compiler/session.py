@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -250,6 +251,9 @@ def rollback_commands(src: Source, steps: list[int], params: dict[str, str],
         text = rb.run if rb.run is not None else json.dumps(rb.task or {"role": rb.role})
         for name, value in params.items():
             if name not in secrets:
-                text = re.sub(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", value, text)
+                # Printed for a person to paste into a shell: a value that is not
+                # one plain word is shell-quoted, so pasting never runs it.
+                word = value if re.fullmatch(r"[A-Za-z0-9_./:@%+,=-]+", value) else shlex.quote(value)
+                text = re.sub(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", word.replace("\\", "\\\\"), text)
         out.append((k, text.rstrip("\n")))
     return out

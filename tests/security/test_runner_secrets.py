@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from compiler.masking import MASK, Masker
-from tests.security.runner_support import grep, procc, project, sha256, web_server
+from tests.security.runner_support import FIXTURES, grep, procc, project, sha256, web_server
+
+FIXTURE_DATA = FIXTURES / "runner-data.yml"
 
 
 def _lookup(marker: Path) -> str:
@@ -208,3 +210,21 @@ def test_extra_vars_load_in_ansible_as_the_same_untrusted_text(value: str, tmp_p
     holds_template = any(d in value for d in ("{{", "{%", "{#"))
     if holds_template or value in ("plain", "a\nb", "  lead and trail  ", "\U0001f600") or "“" in value:
         assert not TrustedAsTemplate.is_tagged_on(loaded["v"])
+
+
+@pytest.mark.parametrize("hostile", ["x; touch {m}; #", "$(touch {m})", "`touch {m}`", "a\ntouch {m}\n#",
+                                     "x' ; touch {m} ; '", "\\1 ; touch {m} #"])
+def test_printed_rollback_commands_are_safe_to_paste(tmp_path: Path, hostile: str) -> None:
+    """After a hard abort procc prints each started step's rollback command: pasting it never runs a value."""
+    import subprocess
+
+    from compiler.parse import parse_file
+    from compiler.session import rollback_commands
+
+    marker = tmp_path / "PASTED"
+    value = hostile.format(m=marker)
+    src = parse_file(FIXTURE_DATA, "runner-data.yml")
+    [(k, cmd)] = rollback_commands(src, [1], {"workdir": value, "token": "t0ken-s3cr3t"}, {"token"})
+    assert k == 1
+    subprocess.run(["bash", "-c", cmd], cwd=tmp_path, capture_output=True, check=False)
+    assert not marker.exists(), cmd
