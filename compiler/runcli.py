@@ -44,15 +44,36 @@ def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[
             raise UsageError(f"procc: cannot read vault {v}: {type(exc).__name__}") from None
         given.update(data)
         vaulted |= set(data)
+    given.update(_prompt_secrets(src, given))
     values, secrets = params.resolve(src.procedure, given)
+    exposed = sorted(n for n in params.parse_assignments(plain) if n in secrets)
+    for name in exposed:
+        # Refusing would not help: the value is already in the process list
+        # and the shell history. procc never passes it on (FIFO, masked).
+        env = src.procedure.parameters[name].env
+        instead = f"${env}, " if env else ""
+        print(f"procc: WARNING: secret parameter '{name}' was given with -e: its value is visible in the "
+              f"process list while procc runs and may be in your shell history; use {instead}"
+              "a vault (-e @vault.yml) or the prompt instead", file=sys.stderr)
     # Values from a vault are secret even when not declared so.
     return values, secrets | (vaulted & set(values))
 
 
-def _inventory(args: argparse.Namespace, root: Path) -> str | None:
-    if args.env:
-        return str(gates.env_inventory(root, args.env))
-    return str(Path(args.inventory).resolve()) if args.inventory else None
+def _prompt_secrets(src: Source, given: dict[str, str]) -> dict[str, str]:
+    """Ask on the terminal (no echo) for the required secrets that no other route gave."""
+    if not sys.stdin.isatty():
+        return {}
+    import getpass
+    import os
+
+    out: dict[str, str] = {}
+    for name, prm in sorted(src.procedure.parameters.items()):
+        if not prm.secret or not prm.required or prm.default is not None or name in given:
+            continue
+        if prm.env and os.environ.get(prm.env) is not None:
+            continue
+        out[name] = getpass.getpass(f"procc: secret parameter '{name}' ({prm.description or 'no description'}): ")
+    return out
 
 
 def _runs_dir(args: argparse.Namespace) -> Path | None:
@@ -63,11 +84,13 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], se
                                                   gates.Approval]:
     """What ``run`` and ``rollback`` both need first: source, parameters, targets, approval."""
     root, src = _source(args)
+    # The environment comes from --env or from where the inventory lives.
+    args.env, inventory = gates.targets(root, args.env, args.inventory)
     values, secrets = _values(args, src)
-    inventory = _inventory(args, root)
     executor = executor_name()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    approval = gates.approve(src.procedure, args.env, args.approved_by, args.yes, interactive, _ask, executor)
+    approval = gates.approve(src.procedure, args.env, args.approved_by, args.yes, interactive, _ask, executor,
+                             gates.identities(executor))
     return root, src, values, secrets, inventory, executor, approval
 
 
@@ -97,6 +120,9 @@ def run_cmd(args: argparse.Namespace) -> int:
     display = make_display(tracker, live=False if args.plain else None)
     out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
     _summary(out, src, req, root, values, secrets)
+    if out.history_error:
+        print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
+        return 1
     if ctx.record:
         _refresh_runbook(src, root)
     if out.interrupted:
@@ -231,7 +257,7 @@ def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
 def rollback_cmd(args: argparse.Namespace) -> int:
     """``procc rollback``: the started steps of a run, or the full rollback."""
     from compiler.rollbackplay import full_rollback, steps_rollback
-    from compiler.session import RunLock, now_iso
+    from compiler.session import RunLock, lock_targets, now_iso
 
     root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
@@ -247,7 +273,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text,
                      runs_dir=_runs_dir(args))
-    lock = RunLock(root, proc.id, f"{args.env or inventory or 'local'}|{args.limit or ''}")
+    lock = RunLock(root, proc.id, lock_targets(args.env, inventory))
     lock.acquire(req.run_id)
     hpath = history.history_path(root, proc.id)
     base = {"run_id": req.run_id, "procedure": proc.id, "version": proc.version,

@@ -24,8 +24,8 @@ from typing import Any
 
 from compiler import playbook
 from compiler.i18n import Lang
+from compiler.masking import Masker
 from compiler.parse import Source
-from compiler.yamlout import dump
 
 Event = dict[str, Any]
 
@@ -119,28 +119,122 @@ def extravars(req: RunRequest) -> dict[str, Any]:
     return ev
 
 
-def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
-            cancel: Callable[[], bool] | None = None) -> RunResult:
-    """Run the procedure; events go to ``on_event`` as they happen."""
-    import ansible_runner  # deferred: compiling must never import ansible
+def unsafe_yaml(values: dict[str, Any]) -> str:
+    """``values`` as YAML whose string values are tagged ``!unsafe``.
 
-    data_dir = prepare(req)
-    result = RunResult(req.run_id, 1, "unstarted", data_dir)
+    ansible-playbook reads extra vars files (``-e @file``) with its own YAML
+    loader, which keeps ``!unsafe`` strings as data that is never templated:
+    a value holding ``{{ lookup('pipe', ...) }}`` is printed, never run, at
+    every stage (parameter checks, commands, role vars, URLs). Verified with
+    ansible-core 2.19 (data tagging) by tests/security/test_runner_secrets.py.
+
+    ansible-core 2.19 resolves the scalar under ``!unsafe`` as if it were
+    plain, quotes or not: ``!unsafe "no"`` loads as the boolean false and
+    ``!unsafe "1.10"`` as 1.1. So a string that would not resolve as a string
+    is written as an ordinary quoted string instead: such strings (booleans,
+    numbers, dates, null, ``=``) cannot hold a template delimiter.
+    """
+    import yaml
+
+    class _Unsafe(str):
+        pass
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _unsafe(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+        return dumper.represent_scalar("!unsafe", str(data), style='"')
+
+    _Dumper.add_representer(_Unsafe, _unsafe)
+    resolver = yaml.resolver.Resolver()
+
+    def wrap(v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        plain_tag = resolver.resolve(yaml.ScalarNode, v, (True, False))  # type: ignore[no-untyped-call]
+        # Also !unsafe whatever holds a delimiter (none of YAML's implicit forms can).
+        return _Unsafe(v) if plain_tag == "tag:yaml.org,2002:str" or "{" in v else v
+
+    data = {k: wrap(v) for k, v in values.items()}
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=True, width=2**16)
+
+
+def secret_env_names(req: RunRequest) -> set[str]:
+    """The environment variables declared by the run's secret parameters."""
+    params = req.source.procedure.parameters
+    return {p.env for name, p in params.items() if (p.secret or name in req.secret_names) and p.env}
+
+
+def masker_for(req: RunRequest, environ: dict[str, str] | None = None) -> Masker:
+    """What a run must mask: its secret values, and the values of the secret env variables."""
+    env = dict(os.environ) if environ is None else environ
+    values = [str(req.params[n]) for n in req.secret_names if n in req.params]
+    values += [env[k] for k in secret_env_names(req) if env.get(k)]
+    return Masker(values)
+
+
+def child_env(req: RunRequest, masker: Masker) -> dict[str, str]:
+    """The variables procc adds to ansible-playbook's environment (never ``os.environ``)."""
     roles = req.root / "roles"
-    envvars = {
+    # ansible-runner finds ansible-playbook on PATH; procc may be started
+    # from a venv that is not activated, so put the venv's bin first.
+    bindir = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
         "ANSIBLE_ROLES_PATH": f"{roles}:{os.environ.get('ANSIBLE_ROLES_PATH', '')}".rstrip(":"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
     }
-    # Extra vars go in a file of the private data dir; secret values never
-    # touch the disk: ansible-playbook reads them from a FIFO (-e @fifo) and
-    # they are kept out of the environment that ansible-runner records in
-    # artifacts/*/command.
+    # ansible-playbook runs in the private data dir, where the project's
+    # ansible.cfg would not be found: point at it (host-key checking and the
+    # rest of the user's settings stay theirs).
+    cfg = req.root / "ansible.cfg"
+    if "ANSIBLE_CONFIG" not in os.environ and cfg.is_file():
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    return env
+
+
+def _clean_env(env: dict[str, str], drop: set[str], masker: Masker) -> None:
+    """Remove secrets and procc's own host-key override from the child's environment, in place.
+
+    ansible-runner seeds the environment from ``os.environ``, records it in
+    ``artifacts/*/command`` and sets ANSIBLE_HOST_KEY_CHECKING=False unless
+    it is already set: undo that when the user did not set it themself.
+    """
+    for k in list(env):
+        if k in drop or masker.hits(env[k]):
+            del env[k]
+    if "ANSIBLE_HOST_KEY_CHECKING" not in os.environ:
+        env.pop("ANSIBLE_HOST_KEY_CHECKING", None)
+
+
+def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
+            cancel: Callable[[], bool] | None = None) -> RunResult:
+    """Run the procedure; events go to ``on_event`` as they happen.
+
+    Every event is masked (see :mod:`compiler.masking`) before ansible-runner
+    writes it and before ``on_event`` sees it; no ``stdout`` file is written;
+    secret values reach ansible-playbook only through a FIFO, never a command
+    line or the environment. ``os.environ`` is never changed.
+    """
+    from ansible_runner import Runner, RunnerConfig  # deferred: compiling must never import ansible
+
+    data_dir = prepare(req)
+    result = RunResult(req.run_id, 1, "unstarted", data_dir)
+    masker = masker_for(req)
+    # Extra vars go in a file of the private data dir, every string !unsafe;
+    # secret values never touch the disk: ansible-playbook reads them from a
+    # FIFO (-e @fifo).
     ev = extravars(req)
-    secret_values = {name: str(ev.pop(name)) for name in sorted(req.secret_names) if name in ev}
-    (data_dir / "env" / "extravars").write_text(dump(ev), encoding="utf-8")
+    secret_values = {name: ev.pop(name) for name in sorted(req.secret_names) if name in ev}
+    (data_dir / "env" / "extravars").write_text(unsafe_yaml(ev), encoding="utf-8")
+    # Settings go in env/settings: ansible-runner 2.4 drops a settings= argument
+    # when that file is missing. A short poll so that a hard abort (second
+    # Ctrl-C) is immediate; no stdout/stderr files: the masked events are the record.
+    (data_dir / "env" / "settings").write_text(json.dumps(
+        {"suppress_ansible_output": True, "suppress_output_file": True, "pexpect_timeout": 0.2}),
+        encoding="utf-8")
 
     # Per host: one play runs on every host, each with its own rescue, so a
     # drill passes only when it passed on every host that reported.
@@ -148,6 +242,8 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     failed: dict[str, str] = {}
 
     def handler(event: Event) -> bool:
+        # In place: ansible-runner writes this very dict to job_events/ after we return.
+        masker.scrub(event)
         result.events += 1
         data = event.get("event_data", {})
         task = str(data.get("task", ""))
@@ -174,53 +270,47 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     feeder = _SecretFeeder(secret_values) if secret_values else None
     if feeder is not None:
         cmdline += ["-e", f"@{feeder.path}"]
-    # ansible-runner finds ansible-playbook on PATH; procc may be started
-    # from a venv that is not activated, so put the venv's bin first.
-    bindir = str(Path(sys.executable).parent)
-    path_env = {"PATH": f"{bindir}:{os.environ.get('PATH', '')}"}
-    values = set(secret_values.values())
-    hidden = [k for k, v in os.environ.items() if v and v in values]
-    old_env = {k: os.environ.get(k) for k in (*hidden, "PATH")}
-    for k in hidden:
-        del os.environ[k]
-    os.environ.update(path_env)
     watchdog = _watchdog(data_dir)
     try:
-        runner = ansible_runner.run(
+        config = RunnerConfig(
             private_data_dir=str(data_dir),
             playbook="playbook.yml",
             inventory=inventory,
-            envvars=envvars,
+            envvars=child_env(req, masker),
             limit=req.limit,
             cmdline=" ".join(cmdline) or None,
             quiet=True,
-            event_handler=handler,
-            cancel_callback=cancel,
-            # A short poll so that a hard abort (second Ctrl-C) is immediate.
-            settings={"suppress_ansible_output": True, "pexpect_timeout": 0.2},
         )
+        config.prepare()
+        _clean_env(config.env, secret_env_names(req), masker)
+        runner = Runner(config, event_handler=handler, cancel_callback=cancel)
+        runner.run()
     finally:
         watchdog.kill()
         watchdog.wait()
         if feeder is not None:
             feeder.close()
-        for k, v in old_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _sweep_partials(data_dir)
     result.rc = int(runner.rc if runner.rc is not None else 1)
     result.status = str(runner.status)
     result.drill_passed = bool(passed) and not failed and not result.unreachable and result.rc == 0
     result.summary = _summary({**passed, **failed}, result.unreachable, req.run_id, req.source.procedure.id)
     if not result.summary and result.rc != 0 and result.failed_tasks:
         result.summary = f"failed at: {result.failed_tasks[-1]}"
+    result.summary = masker.text(result.summary)
     (data_dir / "procc-result.json").write_text(
         json.dumps({"run_id": result.run_id, "rc": result.rc, "status": result.status,
                     "summary": result.summary, "drill_passed": result.drill_passed}, indent=2),
         encoding="utf-8",
     )
     return result
+
+
+def _sweep_partials(data_dir: Path) -> None:
+    """Remove the unmasked partial event files the callback left (a run that was killed)."""
+    for p in data_dir.glob("artifacts/*/job_events/*-partial.json*"):
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 # Runs beside procc for the length of a run: if procc dies without a chance to
@@ -232,6 +322,7 @@ while kill -0 "$1" 2>/dev/null; do sleep 1; done
 pkill -TERM -f -- "$2" 2>/dev/null
 sleep 5
 pkill -KILL -f -- "$2" 2>/dev/null
+rm -f "$3"/artifacts/*/job_events/*-partial.json "$3"/artifacts/*/job_events/*-partial.json.tmp
 exit 0
 """
 
@@ -239,7 +330,8 @@ exit 0
 def _watchdog(data_dir: Path) -> subprocess.Popen[bytes]:
     """A detached shell that stops this run's ansible-playbook if procc dies."""
     return subprocess.Popen(
-        ["/bin/sh", "-c", _WATCHDOG, "procc-watchdog", str(os.getpid()), f"@{data_dir}/env/extravars"],
+        ["/bin/sh", "-c", _WATCHDOG, "procc-watchdog", str(os.getpid()), f"@{data_dir}/env/extravars",
+         str(data_dir)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -265,15 +357,16 @@ class _SecretFeeder:
     """Serves the secret extra vars through a FIFO for as long as the run lasts.
 
     A FIFO holds no data at rest: the values exist only in this process and
-    in ansible-playbook's memory. Each open by a reader gets the whole JSON
+    in ansible-playbook's memory. Each open by a reader gets the whole YAML
     (ansible-playbook reads extra vars once; later opens are served too).
     """
 
-    def __init__(self, values: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, Any]) -> None:
         self._dir = tempfile.mkdtemp(prefix="procc-secrets-")
-        self.path = os.path.join(self._dir, "secrets.json")
+        self.path = os.path.join(self._dir, "secrets.yml")
         os.mkfifo(self.path, stat.S_IRUSR | stat.S_IWUSR)
-        self._data = json.dumps(values).encode("utf-8")
+        # YAML with !unsafe strings (JSON would be evaluated as templates).
+        self._data = unsafe_yaml(values).encode("utf-8")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ from filelock import FileLock, Timeout
 from compiler import history
 from compiler.errors import UsageError
 from compiler.history.events import Tracker
+from compiler.history.store import HistoryWriteError
 from compiler.parse import Source
 from compiler.progress import Display
-from compiler.runner import RunRequest, RunResult, execute
+from compiler.runner import RunRequest, RunResult, execute, masker_for
 
 
 class AlreadyRunning(UsageError):
@@ -68,6 +70,8 @@ class RunLock:
     """
 
     def __init__(self, root: Path, proc_id: str, targets: str) -> None:
+        # The key never includes --limit: two runs against parts of the same
+        # inventory may share hosts, so they exclude each other.
         key = hashlib.sha256(targets.encode("utf-8")).hexdigest()[:12]
         d = root / ".procc" / "locks"
         d.mkdir(parents=True, exist_ok=True)
@@ -88,6 +92,13 @@ class RunLock:
 
     def release(self) -> None:
         self.lock.release()
+
+
+def lock_targets(environment: str | None, inventory: str | None) -> str:
+    """What a run lock is keyed by: the environment, else the inventory, else the local run."""
+    if environment:
+        return f"env:{environment}"
+    return f"inventory:{inventory}" if inventory else "local"
 
 
 class Interrupts:
@@ -133,6 +144,8 @@ class Outcome:
     interrupted: bool
     aborted: bool
     record: dict[str, Any]
+    # Why the end record could not be written (the run then exits non-zero).
+    history_error: str | None = None
 
 
 def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool) -> str:
@@ -154,8 +167,7 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
     """Execute ``req`` under the lock, recording it in the history."""
     src: Source = req.source
     proc = src.procedure
-    targets = f"{ctx.environment or req.inventory or 'local'}|{req.limit or ''}"
-    lock = RunLock(req.root, proc.id, targets)
+    lock = RunLock(req.root, proc.id, lock_targets(ctx.environment, req.inventory))
     lock.acquire(req.run_id)
     hpath = history.history_path(req.root, proc.id)
     base: dict[str, Any] = {
@@ -169,7 +181,10 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
     started_at = dt.datetime.now(dt.UTC)
     try:
         if ctx.record:
-            history.append(hpath, {"kind": "start", **base, "start": now_iso()})
+            try:
+                history.append(hpath, {"kind": "start", **base, "start": now_iso()})
+            except HistoryWriteError as exc:
+                raise HistoryWriteError(f"{exc}; nothing was run") from None
         state = req.data_dir / "state.json"
         with Interrupts(req.cancel_file, display.notice) as irq:
 
@@ -208,19 +223,19 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
             "drill_passed": res.drill_passed, "summary": _scrub(res.summary, req),
             "steps": [s.to_json() for s in tracker.steps.values()],
         }
+        history_error = None
         if ctx.record:
-            history.append(hpath, record)
-        return Outcome(res, outcome, tracker, interrupted, aborted, {**base, **record})
+            try:
+                history.append(hpath, record)
+            except HistoryWriteError as exc:
+                history_error = str(exc)
+        return Outcome(res, outcome, tracker, interrupted, aborted, {**base, **record}, history_error)
     finally:
         lock.release()
 
 
 def _scrub(text: str, req: RunRequest) -> str:
-    for name in req.secret_names:
-        value = req.params.get(name)
-        if value:
-            text = text.replace(value, "***")
-    return text
+    return masker_for(req).text(text)
 
 
 def rollback_commands(src: Source, steps: list[int], params: dict[str, str],
@@ -236,6 +251,9 @@ def rollback_commands(src: Source, steps: list[int], params: dict[str, str],
         text = rb.run if rb.run is not None else json.dumps(rb.task or {"role": rb.role})
         for name, value in params.items():
             if name not in secrets:
-                text = re.sub(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", value, text)
+                # Printed for a person to paste into a shell: a value that is not
+                # one plain word is shell-quoted, so pasting never runs it.
+                word = value if re.fullmatch(r"[A-Za-z0-9_./:@%+,=-]+", value) else shlex.quote(value)
+                text = re.sub(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", word.replace("\\", "\\\\"), text)
         out.append((k, text.rstrip("\n")))
     return out

@@ -31,6 +31,17 @@ def _ts(value: Any) -> dt.datetime | None:
         return None
 
 
+def _reason(res: dict[str, Any]) -> str:
+    """Why a task failed, from its (already masked) result."""
+    text = str(res.get("msg", "") or res.get("stderr", ""))
+    rc = res.get("rc")
+    if isinstance(rc, int) and rc and f"rc {rc}" not in text:
+        text = f"rc {rc}: {text}" if text else f"rc {rc}"
+    if not text and res.get("censored"):
+        text = "output hidden by no_log (the task sees a secret)"
+    return text[:300]
+
+
 @dataclass
 class StepState:
     """What happened to one step of the procedure during a run."""
@@ -124,7 +135,7 @@ class Tracker:
         if kind == "runner_on_failed" and not data.get("ignore_errors") \
                 and not task.startswith("Procc | Resumen"):
             self.failed_task, self.failed_host = task, host
-            self.failed_msg = str(res.get("msg", "") or res.get("stderr", ""))[:300]
+            self.failed_msg = _reason(res)
         if isinstance(ref, int) and ref in self.steps and status:
             self._step_event(self.steps[ref], m.group(2) if m else "", status, host, start, when, res)
         elif isinstance(ref, str) and ref.startswith("R") and status in ("ok", "failed"):
@@ -164,7 +175,7 @@ class Tracker:
             st.end = when
         if status == "failed":
             st.status = "failed"
-            st.message = str(res.get("msg", "") or res.get("stderr", ""))[:300]
+            st.message = _reason(res)
         elif rest == "Completado" and st.status != "failed":
             st.status = "ok"
         if host:

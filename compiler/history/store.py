@@ -10,6 +10,8 @@ Reading never fails on bad data: a corrupt line becomes a
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
+
+from compiler.errors import ProccError
 
 HISTORY_DIR = Path("procedures") / "history"
 SCHEMA = 1
@@ -40,26 +44,49 @@ def _lock_path(path: Path) -> Path:
     return locks / f"history-{path.stem}.lock"
 
 
+class HistoryWriteError(ProccError):
+    """A history record could not be written whole (disk full, permissions, a symlink)."""
+
+
 def append(path: Path, record: dict[str, Any]) -> None:
-    """Append one record durably (lock, single write, fsync)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"schema": SCHEMA, **record}, ensure_ascii=False, sort_keys=True) + "\n"
+    """Append one signed record durably (lock, single write, fsync), or raise :class:`HistoryWriteError`.
+
+    The record is signed (:mod:`compiler.history.trust`) so that gates can
+    tell it from a hand-written line. All or nothing: on a short or failed
+    write the file is cut back to its previous size, so no truncated line is
+    left behind. The history file itself is never followed as a symlink.
+    """
+    from compiler.history import trust
+
+    line = json.dumps(trust.sign({"schema": SCHEMA, **record}), ensure_ascii=False, sort_keys=True) + "\n"
     data = line.encode("utf-8")
-    with FileLock(str(_lock_path(path)), timeout=30):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            # A previous writer killed mid-line leaves no newline at the end:
-            # start on a fresh line so only that one line is corrupt.
-            size = os.fstat(fd).st_size
-            if size:
-                with path.open("rb") as fh:
-                    fh.seek(size - 1)
-                    if fh.read(1) != b"\n":
-                        data = b"\n" + data
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(_lock_path(path)), timeout=30):
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            try:
+                size = os.fstat(fd).st_size
+                # A previous writer killed mid-line leaves no newline at the end:
+                # start on a fresh line so only that one line is corrupt.
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data
+                try:
+                    written = os.write(fd, data)
+                    if written != len(data):
+                        raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)")
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)
+                        os.fsync(fd)
+                    raise
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.ELOOP:
+            reason = "it is a symlink"
+        raise HistoryWriteError(f"procc: ERROR: cannot write the history record to {path}: {reason}") from None
 
 
 @dataclass(frozen=True)
