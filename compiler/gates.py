@@ -135,12 +135,9 @@ def approve(proc: Procedure, env: str | None, approved_by: str | None, yes: bool
         raise GateError("procc: --yes needs a terminal (it stands for typing the confirmation); "
                         "without one, pass --approved-by NAME")
     why = needs_approval(proc, env)
-    if approved_by is not None and not approved_by.strip():
-        raise GateError("procc: --approved-by needs a name")
-    if approved_by and proc.criticality == "critical" \
-            and approved_by.strip().casefold() in ({executor.strip().casefold()} | set(me)):
-        raise GateError(f"procc: refused: {proc.id} is critical and cannot be approved by the person "
-                        f"running it ({approved_by}); --approved-by must name someone else")
+    mine = {executor.strip().casefold()} | set(me)
+    if approved_by is not None:
+        approved_by = _approver(proc, approved_by, mine, "--approved-by")
     if why is None:
         return Approval(approved_by, "flag" if approved_by else "not-needed")
     if approved_by:
@@ -149,13 +146,35 @@ def approve(proc: Procedure, env: str | None, approved_by: str | None, yes: bool
         raise GateError(
             f"procc: approval required ({why}) and there is no terminal to ask: "
             "pass --approved-by NAME to record who approved this run")
+    critical = proc.criticality == "critical"
+    if yes and critical:
+        raise GateError(f"procc: {proc.id} is critical: --yes cannot approve it, since the person running it "
+                        "cannot approve it; pass --approved-by NAME (someone else)")
     if yes:
         return Approval(executor, "interactive")
     answer = ask(f"{impact_text(proc)}\n\nApproval required ({why}). "
-                 f"Type the procedure id ({proc.id}) to approve as {executor}: ")
+                 f"Type the procedure id ({proc.id}) to {'confirm' if critical else 'approve as ' + executor}: ")
     if answer.strip() != proc.id:
         raise GateError("procc: not approved; nothing was run")
+    if critical:
+        # A critical procedure is approved by someone other than its executor:
+        # ask who (recorded as an attestation, like --approved-by).
+        name = ask("Approved by (the person who approved this run, not you): ")
+        return Approval(_approver(proc, name, mine, "the approver"), "interactive")
     return Approval(executor, "interactive")
+
+
+def _approver(proc: Procedure, name: str, mine: set[str], what: str) -> str:
+    """The approver's name, checked: a name, printable, and not the executor's for a critical procedure."""
+    name = name.strip()
+    if not name:
+        raise GateError(f"procc: {what} needs a name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name) or len(name) > 200:
+        raise GateError(f"procc: {what} must be a printable name of at most 200 characters")
+    if proc.criticality == "critical" and name.casefold() in mine:
+        raise GateError(f"procc: refused: {proc.id} is critical and cannot be approved by the person "
+                        f"running it ({name}); {what} must be someone else")
+    return name
 
 
 def _staging_pass(proc: Procedure, run: Run) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import playbook
+from compiler import playbook, yamlout
 from compiler.i18n import Lang
 from compiler.masking import Masker
 from compiler.parse import Source
@@ -120,43 +120,11 @@ def extravars(req: RunRequest) -> dict[str, Any]:
 
 
 def unsafe_yaml(values: dict[str, Any]) -> str:
-    """``values`` as YAML whose string values are tagged ``!unsafe``.
+    """``values`` as extra vars Ansible never templates (see :func:`compiler.yamlout.extravars`).
 
-    ansible-playbook reads extra vars files (``-e @file``) with its own YAML
-    loader, which keeps ``!unsafe`` strings as data that is never templated:
-    a value holding ``{{ lookup('pipe', ...) }}`` is printed, never run, at
-    every stage (parameter checks, commands, role vars, URLs). Verified with
-    ansible-core 2.19 (data tagging) by tests/security/test_runner_secrets.py.
-
-    ansible-core 2.19 resolves the scalar under ``!unsafe`` as if it were
-    plain, quotes or not: ``!unsafe "no"`` loads as the boolean false and
-    ``!unsafe "1.10"`` as 1.1. So a string that would not resolve as a string
-    is written as an ordinary quoted string instead: such strings (booleans,
-    numbers, dates, null, ``=``) cannot hold a template delimiter.
+    Verified with ansible-core 2.19 by tests/security/test_runner_secrets.py.
     """
-    import yaml
-
-    class _Unsafe(str):
-        pass
-
-    class _Dumper(yaml.SafeDumper):
-        pass
-
-    def _unsafe(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-        return dumper.represent_scalar("!unsafe", str(data), style='"')
-
-    _Dumper.add_representer(_Unsafe, _unsafe)
-    resolver = yaml.resolver.Resolver()
-
-    def wrap(v: Any) -> Any:
-        if not isinstance(v, str):
-            return v
-        plain_tag = resolver.resolve(yaml.ScalarNode, v, (True, False))  # type: ignore[no-untyped-call]
-        # Also !unsafe whatever holds a delimiter (none of YAML's implicit forms can).
-        return _Unsafe(v) if plain_tag == "tag:yaml.org,2002:str" or "{" in v else v
-
-    data = {k: wrap(v) for k, v in values.items()}
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=True, width=2**16)
+    return yamlout.extravars(values)
 
 
 def secret_env_names(req: RunRequest) -> set[str]:

@@ -73,23 +73,39 @@ def dump(data: Any, explicit_start: bool = True) -> str:
     return str(text)
 
 
-def extravars(values: dict[str, str]) -> str:
-    """Parameter values as an extra-vars file that Ansible never templates and never retypes.
 
-    A value holding a Jinja delimiter is tagged ``!unsafe``; any other value
-    is a plain double-quoted string. Tagging every value (as AWX does with
-    survey answers) loses data under ansible-core 2.19: its ``!unsafe``
-    constructor re-resolves the scalar's implicit type, so ``"00"`` arrives as
-    the integer 0 and ``""`` as None. A value with a delimiter can never
-    resolve to anything but a string.
+class _UnsafeValue(str):
+    """A value written with the ``!unsafe`` tag in extra vars."""
+
+    __slots__ = ()
+
+
+class _VarsDumper(yaml.SafeDumper):
+    pass
+
+
+_VarsDumper.add_representer(
+    _UnsafeValue, lambda dumper, data: dumper.represent_scalar("!unsafe", str(data), style='"'))
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def extravars(values: dict[str, Any]) -> str:
+    """Values as an extra-vars file (``-e @file``) that Ansible never templates and never retypes.
+
+    Strings are tagged ``!unsafe``, so a value holding ``{{ lookup(...) }}``
+    is data at every stage. But ansible-core 2.19 resolves the scalar under
+    ``!unsafe`` as if it were plain, quotes or not (``!unsafe "no"`` loads as
+    false, ``"00"`` as 0, ``""`` as None): a string that would not resolve as
+    a string is written as an ordinary quoted string instead. Such strings
+    (booleans, numbers, dates, null, ``=``, ``<<``) cannot hold a delimiter.
     """
-    lines = []
-    for key, value in values.items():
-        scalar = yaml.dump(value, Dumper=yaml.SafeDumper, default_style='"', allow_unicode=True,
-                           width=float("inf")).rstrip("\n")
-        if scalar.endswith("\n..."):
-            scalar = scalar[: -len("\n...")]
-        tag = "!unsafe " if _DELIMS.search(value) else ""
-        name = yaml.dump(key, Dumper=yaml.SafeDumper, default_style='"').rstrip("\n")
-        lines.append(f"{name}: {tag}{scalar}")
-    return "".join(line + "\n" for line in lines)
+
+    def wrap(v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        plain_tag = _RESOLVER.resolve(yaml.ScalarNode, v, (True, False))  # type: ignore[no-untyped-call]
+        return _UnsafeValue(v) if plain_tag == "tag:yaml.org,2002:str" or "{" in v else v
+
+    text = yaml.dump({k: wrap(v) for k, v in values.items()}, Dumper=_VarsDumper, allow_unicode=True,
+                     sort_keys=True, width=2**16)
+    return str(text)

@@ -24,21 +24,39 @@ def test_interactive_approval_shows_the_impact_and_records_the_approver(tmp_path
     root = project(tmp_path, "PROC-TEST-003")
     child = _spawn(root, "run", "PROC-TEST-003", "-e", f"workdir={root / 'work'}")
     child.expect("Sistemas: Solo el directorio de trabajo")
-    child.expect(r"Type the procedure id \(PROC-TEST-003\) to approve")
+    child.expect(r"Type the procedure id \(PROC-TEST-003\) to confirm")
     child.sendline("PROC-TEST-003")
+    # A critical procedure is approved by someone else: the prompt asks who.
+    child.expect("Approved by")
+    child.sendline("Lead Backend")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
     runs, _ = read(history_path(root, "PROC-TEST-003"))
-    assert len(runs) == 1 and runs[0].get("approved_by") == "tester" and runs[0].succeeded
+    assert len(runs) == 1 and runs[0].get("approved_by") == "Lead Backend" and runs[0].succeeded
     assert (root / "work" / "token.sha").is_file()
     assert SECRET not in (child.before or "")
+
+
+def test_the_executor_cannot_approve_a_critical_procedure_at_the_prompt(tmp_path: Path) -> None:
+    root = project(tmp_path, "PROC-TEST-003")
+    child = _spawn(root, "run", "PROC-TEST-003", "-e", f"workdir={root / 'work'}")
+    child.expect("to confirm")
+    child.sendline("PROC-TEST-003")
+    child.expect("Approved by")
+    child.sendline("TESTER")  # PROCC_EXECUTOR=tester, in other case
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "cannot be approved by the person running it" in (child.before or "")
+    assert not history_path(root, "PROC-TEST-003").exists()
+    assert not (root / "work" / "token.sha").exists()
 
 
 def test_a_wrong_answer_runs_nothing(tmp_path: Path) -> None:
     root = project(tmp_path, "PROC-TEST-003")
     child = _spawn(root, "run", "PROC-TEST-003", "-e", f"workdir={root / 'work'}")
-    child.expect("to approve")
+    child.expect("to confirm")
     child.sendline("no")
     child.expect(pexpect.EOF)
     child.close()

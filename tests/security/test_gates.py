@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from compiler.history import history_path, read
+from compiler.parse import parse_text
 from tests.security.runner_support import KEY, inventory, procc, project
 
 
@@ -186,3 +187,25 @@ def test_per_user_key_is_created_private_outside_the_repository(tmp_path: Path,
     assert res.returncode == 1, res.stdout + res.stderr
     assert "must be yours and mode 0600" in res.stderr
     assert not (root / "work" / "critical-ran").exists()
+
+
+def _critical() -> object:
+    from tests.security.support import source
+
+    return parse_text(source("steps:\n  - title: Paso\n    minutes: 1\n    run: 'true'\n    irreversible: x\n")
+                      .replace("criticality: low", "criticality: critical"))
+
+
+def test_yes_cannot_approve_a_critical_procedure_even_on_a_terminal() -> None:
+    from compiler.gates import GateError, approve
+
+    with pytest.raises(GateError, match="--yes cannot approve it"):
+        approve(_critical(), None, None, True, True, lambda _: "", "ana", {"ana"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["Eve\nforged line", "Eve\x1b[2J", "x" * 201, "  "])
+def test_an_approver_name_is_one_printable_line(name: str) -> None:
+    from compiler.gates import GateError, approve
+
+    with pytest.raises(GateError):
+        approve(_critical(), None, name, False, False, lambda _: "", "ana", {"ana"})  # type: ignore[arg-type]
