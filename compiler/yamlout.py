@@ -16,9 +16,8 @@ column WIDTH) continues two columns deeper than its key or dash, so whatever
 its continuation lines look like, they can only shift text inside that
 scalar (where leading spaces do not count) and never move a line of
 structure. The one form it does not know, a key written "? key" (a key
-longer than 128 characters or with a line break), makes :func:`dump` parse
-the result back and compare it event for event with what libyaml wrote; on
-any difference the pure-Python emitter writes the document instead.
+longer than 120 characters or with a line break, only from hostile task
+arguments), sends the document to the pure-Python emitter instead.
 """
 
 from __future__ import annotations
@@ -98,6 +97,18 @@ class _Unsupported(Exception):
     """A value :func:`_node` does not convert (the representer handles it)."""
 
 
+def _float(data: float) -> str:
+    """A float as PyYAML's SafeRepresenter writes it."""
+    if data != data:
+        return ".nan"
+    if data in (float("inf"), float("-inf")):
+        return ".inf" if data > 0 else "-.inf"
+    value = repr(data).lower()
+    if "." not in value and "e" in value:
+        value = value.replace("e", ".0e", 1)
+    return value
+
+
 class _Nodes:
     """Python data as YAML nodes, as PyYAML's safe representer would make them, without its overhead."""
 
@@ -126,12 +137,14 @@ class _Nodes:
             return yaml.ScalarNode("tag:yaml.org,2002:int", str(data))
         if data is None:
             return yaml.ScalarNode("tag:yaml.org,2002:null", "null")
+        if isinstance(data, float):
+            return yaml.ScalarNode("tag:yaml.org,2002:float", _float(data))
         if isinstance(data, dict):
             return yaml.MappingNode("tag:yaml.org,2002:map",
                                     [(self.key(k), self.node(v)) for k, v in data.items()], flow_style=False)
         if isinstance(data, list):
             return yaml.SequenceNode("tag:yaml.org,2002:seq", [self.node(x) for x in data], flow_style=False)
-        raise _Unsupported(type(data).__name__)  # floats, dates ...: the representer knows them
+        raise _Unsupported(type(data).__name__)  # dates, tuples ...: the representer knows them
 
     def run(self, data: Any) -> yaml.Node:
         """The node tree of ``data``."""
@@ -211,6 +224,7 @@ def _indent_sequences(text: str) -> str:
 
 
 def _events(text: str) -> list[tuple[Any, ...]]:
+    """The parse events of ``text`` without their positions (what a document means, in order)."""
     return [(type(e).__name__, getattr(e, "anchor", None), getattr(e, "tag", None),
              getattr(e, "implicit", None), getattr(e, "value", None), getattr(e, "style", None))
             for e in yaml.parse(text, Loader=_CLoader)]
@@ -224,13 +238,10 @@ def _fast(data: Any, explicit_start: bool) -> str | None:
         raw = str(yaml.serialize(root, Dumper=_CDumper, allow_unicode=True, explicit_start=explicit_start,
                                  width=WIDTH, indent=2))
     except _Unsupported:
-        raw = str(yaml.dump(data, Dumper=_CDumper, sort_keys=False, allow_unicode=True,
-                            explicit_start=explicit_start, default_flow_style=False, width=WIDTH, indent=2))
-        nodes.odd = True
-    text = _indent_sequences(raw)
-    if nodes.odd and _events(text) != _events(raw):
         return None
-    return text
+    if nodes.odd:
+        return None
+    return _indent_sequences(raw)
 
 
 @contextlib.contextmanager
