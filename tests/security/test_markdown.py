@@ -126,6 +126,19 @@ def test_unclosed_fence_in_purpose_cannot_swallow_sections(tmp_path: Path) -> No
                 and "no es un titulo" in t.content]
 
 
+def test_code_spans_stay_on_one_line(tmp_path: Path) -> None:
+    """Values shown as inline code (a tool, an expected output, a default, a URL) hold line breaks."""
+    _, plain = _render(_procedure(tmp_path, MARK, "plain"))
+    evil = "x\n# no es un titulo\n```\n<b>"
+    path = _procedure(tmp_path, MARK, prerequisites__tools__0__name=evil,
+                      steps__0__validate__expect__stdout_contains=evil,
+                      final_validation__health__0__url="http://x/" + evil,
+                      parameters__workdir__default=evil)
+    _, tree = _render(path)
+    assert tree.shape == plain.shape
+    _clean(tree)
+
+
 @pytest.mark.parametrize("url, link", [
     ("https://example.com/docs?a=1&b=2#x", "https://example.com/docs?a=1&b=2#x"),
     ("http://127.0.0.1:8080/health", "http://127.0.0.1:8080/health"),

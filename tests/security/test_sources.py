@@ -77,7 +77,8 @@ def test_alias_bomb_is_refused_quickly_with_a_position(project: Path) -> None:
 def test_deep_nesting_is_refused_with_a_position(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = FIXTURES / "src-deep.yml"
     assert main(["compile", str(src)]) == 1
-    assert f"{src}:4:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{src}:4:" in err and "nesting deeper than" in err and "[yaml-too-deep]" in err
 
 
 def test_anchors_and_aliases_still_work(project: Path) -> None:
