@@ -131,7 +131,7 @@ _NUM = (int, float)
 _FIELDS: dict[str, tuple[type, ...]] = {
     "schema": (int,), "start": (str,), "end": (str,), "procedure": (str,), "version": (str,),
     "source_sha256": (str,), "environment": (str,), "executor": (str,), "approved_by": (str,),
-    "forced": (bool,), "drill": (bool,), "drill_passed": (bool,), "check": (bool,), "aborted": (bool,),
+    "forced": (bool, str), "drill": (bool,), "drill_passed": (bool,), "check": (bool,), "aborted": (bool,),
     "fail_at": (int,), "failed_step": (int,), "rc": (int,), "duration": _NUM,
     "outcome": (str,), "limit": (str,), "rollback_of": (str,), "summary": (str,),
     "params": (dict,), "steps": (list,), "started": (list,), "rollbacks": (list,),

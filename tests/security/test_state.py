@@ -129,3 +129,24 @@ def test_unwritable_output_dir_is_a_clean_error(catalog: Path, capsys: pytest.Ca
     assert code == 1
     assert "cannot write blocker/docs/PROC-BACKEND-001-deploy-release.md" in err
     assert "internal error" not in err
+
+
+def test_records_as_procc_writes_them_are_kept(tmp_path: Path) -> None:
+    """The type check refuses wrong types only: every shape procc's runs and rollbacks write is read."""
+    from compiler.history.store import read
+
+    hist = tmp_path / "h.jsonl"
+    lines = [
+        {**GOOD_START, "forced": "forced: no staging run of 1.0.0", "approved_by": "Luis", "drill": True,
+         "fail_at": 2, "limit": "web1", "params": {"workdir": "/tmp/w"}, "source_sha256": "0" * 64},
+        {**GOOD_END, "rc": 2, "aborted": False, "failed_step": 2, "started": [1, 2], "rollbacks": [2, 1],
+         "rollbacks_failed": [], "irreversible": [], "drill_passed": True, "summary": "DRILL PASSED",
+         "duration": 12.345, "steps": [{"step": 1, "status": "ok", "duration": 3}]},
+        {**GOOD_START, "run_id": "r-rollback", "rollback_of": "full", "forced": None},
+        {"schema": 1, "kind": "end", "run_id": "r-rollback", "end": "2026-01-01T11:00:00Z",
+         "outcome": "success", "rc": 0},
+    ]
+    hist.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    runs, problems = read(hist)
+    assert problems == []
+    assert [r.run_id for r in runs] == ["20260101T100000Z-aaaaaa", "r-rollback"]
