@@ -23,15 +23,28 @@ if TYPE_CHECKING:
 
 def _generate(args: argparse.Namespace, require: bool) -> tuple[Path, list[Path], list[Output], int]:
     """Compile the procedures ``compile`` and ``check`` are about; prints their diagnostics."""
-    from compiler import project
-    from compiler.history.kpis import kpis_for
+    from compiler import project, runbook
+    from compiler.history.kpis import kpis_and_problems
+    from compiler.history.store import HistoryProblem
+    from compiler.i18n import Lang
+    from compiler.parse import Source
 
     root = project.find_root()
     files = project.sources(root, args.paths)
     if not files and require:
         raise UsageError(f"procc: no procedures found in {root / project.PROCEDURES}")
+    skipped: dict[tuple[str, int], HistoryProblem] = {}
+
+    def kpis(src: Source, where: Path, lang: Lang) -> runbook.Kpis:
+        # A bad history line is skipped, never fatal: warn once per line.
+        figures, problems = kpis_and_problems(src, where, lang)
+        skipped.update(((p.path, p.line), p) for p in problems)
+        return figures
+
     outs, diags = project.compile_all(files, root, args.lang, Path(args.docs_dir), Path(args.playbooks_dir),
-                                      kpis=kpis_for)
+                                      kpis=kpis)
+    for problem in skipped.values():
+        print(problem.format(), file=sys.stderr)
     for d in diags:
         print(d.format(), file=sys.stderr)
     return root, files, outs, len({d.path for d in diags})

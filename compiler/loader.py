@@ -23,6 +23,22 @@ except ImportError:  # pragma: no cover - depends on the platform build
 
 PathKey = tuple[str | int, ...]
 
+# Aliases share one composed node, so a few hundred bytes can stand for
+# billions of nodes ("billion laughs"). Building the data visits every use of
+# an alias: past this many revisited nodes the file is refused. A procedure
+# that uses anchors for shared settings stays orders of magnitude below.
+MAX_ALIAS_NODES = 10_000
+# Deeper nesting than any procedure needs would exhaust Python's recursion.
+MAX_DEPTH = 100
+
+
+class _TooBig(Exception):
+    """The document expands past a limit; carries the diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
 
 @dataclass
 class SourceMap:
@@ -73,8 +89,31 @@ class _Builder:
         self.lines = lines
         self.errors: list[Diagnostic] = []
         self.constructor = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.revisited = 0
+
+    def _where(self, loc: PathKey) -> Position:
+        # The innermost key on the way to ``loc``: where the alias is used
+        # (a node's own mark is where its anchor was defined).
+        for end in range(len(loc), 0, -1):
+            pos = self.smap.keys.get(loc[:end])
+            if pos is not None:
+                return pos
+        return Position(1, 1)
 
     def build(self, node: yaml.Node, loc: PathKey) -> Any:
+        if len(loc) > MAX_DEPTH:
+            raise _TooBig(Diagnostic(self.smap.path, _pos(node.start_mark),
+                                     f"nesting deeper than {MAX_DEPTH} levels", "yaml-too-deep"))
+        if id(node) in self.seen:
+            self.revisited += 1
+            if self.revisited > MAX_ALIAS_NODES:
+                raise _TooBig(Diagnostic(
+                    self.smap.path, self._where(loc),
+                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); "
+                    "write the values out or use fewer aliases", "yaml-alias-limit"))
+        else:
+            self.seen.add(id(node))
         self.smap.values[loc] = _pos(node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc)
@@ -159,7 +198,10 @@ def load_text(text: str, path: str) -> tuple[Any, SourceMap]:
     if node is None:
         raise CompileError([Diagnostic(path, Position(1, 1), "the file is empty", "empty-file")])
     builder = _Builder(smap, text.splitlines())
-    data = builder.build(node, ())
+    try:
+        data = builder.build(node, ())
+    except _TooBig as exc:
+        raise CompileError([exc.diagnostic]) from None
     if builder.errors:
         raise CompileError(builder.errors)
     return data, smap

@@ -1,16 +1,40 @@
 """Markdown building blocks that keep the runbook valid whatever the text holds.
 
-Code fences grow longer than any backtick run inside them, inline code picks
-a safe delimiter, and free text is escaped just enough that a title can never
-open HTML or break a table.
+Safe by construction: every piece of free text goes through :func:`inline`,
+:func:`cell` or :func:`paragraph`, which escape each character CommonMark (and
+GitHub's tables and strikethrough) could read as syntax, so no text can open a
+heading, a fence, a list, a quote, raw HTML, an entity, a link or emphasis,
+whatever it holds. Code fences grow longer than any backtick run inside them,
+inline code picks a safe delimiter and stays on one line, and links are made
+only from http, https and mailto URLs (:func:`link`).
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 _BACKTICKS = re.compile(r"`+")
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+# Escaped wherever they appear: escapes themselves (\\), code (`), emphasis
+# and strikethrough (* ~), links and images ([ ]), table cells (|), raw HTML,
+# autolinks and quotes (< >), a character reference (&name; &#123;), the
+# closing "#" run of a heading (at the end of the text), and "_" unless it
+# sits between two letters or digits (where it can neither open nor close
+# emphasis).
+_SYNTAX = re.compile(r"[\\`*~\[\]|<>]|&(?=#|[A-Za-z0-9])|(?<![^\W_])_|_(?![^\W_])|#(?=#*$)")
+_HTML = {"<": "&lt;", ">": "&gt;"}
+# At the start of a line a text could open a block: a heading ("#"), a list
+# item ("-", "+", "1." or "1)"), a thematic break or setext underline ("---",
+# "==="), or, with its leading spaces, indented code (the text is stripped
+# before this; "*", "_", ">", "<", "`", "~", "|" and "[" are escaped anywhere).
+_LINE_START = re.compile(r"^([-+=#])|^(\d{1,9})([.)])")
+
+ALLOWED_SCHEMES = ("http", "https", "mailto")
+# Characters a CommonMark autolink cannot hold, or that a reader would not
+# expect in a link: whitespace, controls, angle brackets, quotes, backslash.
+_URL_BAD = re.compile(r"[\s\x00-\x1f\x7f<>\"'`\\]")
 
 
 def fence(body: str, lang: str = "bash") -> str:
@@ -22,33 +46,79 @@ def fence(body: str, lang: str = "bash") -> str:
 
 
 def code(text: str) -> str:
-    """Inline code span for ``text`` (handles backticks inside)."""
+    """Inline code span for ``text`` (handles backticks inside; always one line).
+
+    A line break inside the span would let the next line start a block (a
+    heading, a fence), so line breaks become spaces, as CommonMark renders
+    them anyway.
+    """
+    text = re.sub(r"\r\n|\r|\n", " ", text)
     longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(text)), default=0)
     ticks = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) \
+        else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
+def escape(text: str, line_start: bool = True) -> str:
+    """``text`` (one line, already flattened) with every Markdown construct escaped.
+
+    ``line_start``: the text may begin a line (a list item, a paragraph), so
+    what opens a block there is escaped too; a table cell never begins a line.
+    """
+    out = _SYNTAX.sub(lambda m: _HTML.get(m.group(0), "\\" + m.group(0)), text)
+    if not line_start:
+        return out
+    return _LINE_START.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", out)
+
+
+def flat(text: str) -> str:
+    """``text`` on one line: every run of whitespace (line breaks included) is one space."""
+    return " ".join(text.split())
+
+
 def inline(text: str) -> str:
-    """Free text on one line: no raw HTML, no line breaks, no stray emphasis."""
-    flat = " ".join(text.split())
-    return _escape(flat)
-
-
-def _escape(text: str) -> str:
-    # A lone "*" (a cron line, "5 * * * *") would open emphasis.
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+    """Free text on one line: no raw HTML, no line breaks, no Markdown syntax."""
+    return escape(flat(text))
 
 
 def cell(text: str) -> str:
-    """Free text inside a table cell."""
-    return inline(text).replace("|", "\\|")
+    """Free text inside a table cell (never at the start of a line; pipes escaped)."""
+    return escape(flat(text), line_start=False)
+
+
+def span(text: str) -> str:
+    """Free text on one line, placed after other text on its line (a label, a dash)."""
+    return escape(flat(text), line_start=False)
 
 
 def paragraph(text: str) -> str:
     """Free text that may span lines; blank lines are kept as paragraph breaks."""
-    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip())]
-    return "\n\n".join(_escape(p) for p in paras if p)
+    paras = [flat(p) for p in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(escape(p) for p in paras if p)
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it may become a link (http, https or mailto, nothing odd inside), else None."""
+    if not url or _URL_BAD.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        return None
+    if parts.scheme.lower() in ("http", "https") and not parts.netloc:
+        return None
+    if parts.scheme.lower() == "mailto" and not parts.path:
+        return None
+    return url
+
+
+def link(url: str) -> str:
+    """``url`` as an autolink when :func:`safe_url` allows it, else as plain escaped text."""
+    good = safe_url(url)
+    return f"<{good}>" if good is not None else inline(url)
 
 
 def tidy(text: str) -> str:

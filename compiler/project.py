@@ -7,12 +7,17 @@ has a ``procedures/`` folder. ``procedures/NAME.yml`` compiles to
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import playbook, runbook
-from compiler.errors import CompileError, Diagnostic, UsageError
+from compiler.errors import CompileError, Diagnostic, ProccError, UsageError
 from compiler.i18n import Lang
 from compiler.loader import RoleDoc, load_role_docs
 from compiler.parse import Source, parse_file
@@ -20,6 +25,10 @@ from compiler.parse import Source, parse_file
 DEFAULT_DOCS = Path("docs/backend/procedures")
 DEFAULT_PLAYBOOKS = Path("playbooks")
 PROCEDURES = Path("procedures")
+
+class OutputError(ProccError):
+    """A generated file could not be written (disk full, permissions, a bad directory)."""
+
 
 # Filled by the history package: source -> figures for the runbook.
 KpisProvider = Callable[[Source, Path, Lang], runbook.Kpis]
@@ -38,7 +47,7 @@ def display(path: Path, root: Path) -> str:
     """A path as shown to users and written in generated files: relative to root."""
     try:
         return path.resolve().relative_to(root).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside root, or a symlink loop
         return str(path)
 
 
@@ -52,13 +61,41 @@ def sources(root: Path, paths: list[str] | None = None) -> list[Path]:
     return out
 
 
+_ID_ARG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be used (missing, a symlink loop, unreadable), or None."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return "no such file or directory"
+        return exc.strerror or str(exc)
+    except ValueError as exc:  # an embedded NUL byte
+        return str(exc)
+    return None
+
+
 def resolve(arg: str, root: Path, many: bool = False) -> list[Path]:
-    """A procedure given as a file, a directory (``many``) or an id like PROC-BACKEND-001."""
+    """A procedure given as a file, a directory (``many``) or an id like PROC-BACKEND-001.
+
+    Anything that is not a plain id (it has a slash, a glob character, or is
+    absolute) is a path: when it cannot be used the error names it and says
+    why (exit 2), never an internal error.
+    """
     path = Path(arg)
-    if path.is_file():
-        return [path]
-    if path.is_dir() and many:
-        return sorted(path.glob("*.yml"))
+    why = _path_problem(path)
+    if why is None:
+        if path.is_file():
+            return [path]
+        if path.is_dir():
+            if many:
+                return sorted(path.glob("*.yml"))
+            raise UsageError(f"procc: {arg}: is a directory; name one procedure file or id")
+        raise UsageError(f"procc: {arg}: not a regular file")
+    if not _ID_ARG.match(arg) or path.is_absolute() or why != "no such file or directory":
+        raise UsageError(f"procc: no procedure file or id '{arg}': {why}")
     matches = sorted((root / PROCEDURES).glob(f"{arg}-*.yml")) + sorted((root / PROCEDURES).glob(f"{arg}.yml"))
     if len(matches) == 1:
         return matches
@@ -111,17 +148,44 @@ def compile_all(files: list[Path], root: Path, lang: Lang,
     return outs, diags
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write(out: Output) -> bool:
-    """Write ``out`` if its content changed; True when the file was written."""
+    """Write ``out`` if its content changed; True when the file was written.
+
+    The text goes to a temporary file that :func:`tempfile.mkstemp` creates
+    exclusively (``O_CREAT | O_EXCL | O_NOFOLLOW``, a random name) in the same
+    folder, then replaces the target atomically: a file or symlink someone
+    placed there beforehand is never opened, so it cannot redirect the write.
+    Raises :class:`OutputError` naming the path when the disk refuses.
+    """
     try:
         if out.path.read_text(encoding="utf-8") == out.text:
             return False
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         pass
-    out.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.path.with_name(f".{out.path.name}.tmp")
-    tmp.write_text(out.text, encoding="utf-8")
-    tmp.replace(out.path)
+    try:
+        out.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out.path.parent, prefix=f".{out.path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"procc: cannot write {out.path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            # mkstemp creates 0600; a generated file is as readable as any
+            # other. Through the descriptor: the name is never followed.
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
+            fh.write(out.text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out.path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"procc: cannot write {out.path}: {exc.strerror}") from None
     return True
 
 

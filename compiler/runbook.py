@@ -153,10 +153,10 @@ class _View:
                 # punctuation Markdown linters take it for a heading (MD036).
                 if not short.endswith((".", "!", "?", ":")):
                     short += "."
-                notes.append(f"{self.w['role']} {act.role}: {short}")
+                notes.append(f"{self.w['role']} {md.inline(act.role)}: {short}")
                 notes.extend(_ansible_doc(d) for d in doc.description)
             else:
-                notes.append(f"{self.w['role']} {act.role}.")
+                notes.append(f"{self.w['role']} {md.inline(act.role)}.")
         if act.where == "controller":
             notes.append(self.w["on_controller"])
         return notes
@@ -240,8 +240,9 @@ class _View:
             lines.append(f"# {' '.join(m.name.split())}: {limit}")
             assert m.run is not None
             lines.append(shellvars.command(m.run, self.proc).text)
-            label = f"{m.name} {limit}" + (f" ({md.inline(m.description)})" if m.description else "")
-            criteria.append(md.inline(label))
+            # Escaped once, piece by piece (the description was escaped twice).
+            criteria.append(md.inline(f"{m.name} {limit}")
+                            + (f" ({md.inline(m.description)})" if m.description else ""))
         return {
             "health_block": md.fence("\n".join(lines), "bash") if lines else None,
             "criteria": criteria,
@@ -255,15 +256,15 @@ class _View:
         front = {
             "id": p.id,
             "tipo": p.type,
-            "categoria": p.category,
-            "titulo": p.title,
+            "categoria": md.flat(p.category),
+            "titulo": md.flat(p.title),
             "criticidad": enum("es", p.criticality),
             "frecuencia": enum("es", p.frequency),
             "tiempo_estimado": f"{_minutes(p.estimated_minutes)}min",
             "version": p.version,
             "ultima_actualizacion": p.updated,
-            "autor": p.author,
-            "revisores": list(p.reviewers),
+            "autor": md.flat(p.author),
+            "revisores": [md.flat(r) for r in p.reviewers],
         }
         created = min((c.date for c in p.changelog), default=p.updated)
         next_review = _add_months(p.updated, 6)
@@ -320,13 +321,16 @@ class _View:
         return {
             "w": w,
             "p": p,
+            # One line per value (no width limit, no line break in a value):
+            # no text can reach column 0 and close the front matter with "---".
             "frontmatter": yaml.safe_dump(front, sort_keys=False, allow_unicode=True,
-                                          default_flow_style=None, width=1000).rstrip("\n"),
+                                          default_flow_style=None, width=2**30).rstrip("\n"),
             "title": md.inline(p.title),
             "criticality": enum(self.lang, p.criticality),
             "frequency": enum(self.lang, p.frequency),
             "minutes": self.duration(p.estimated_minutes),
-            "source": self.source,
+            # Printed inside a code span by the template: one line, no backtick.
+            "source": md.flat(self.source).replace("`", "'"),
             "kpis": kpis,
             "what": md.paragraph(p.purpose.what),
             "when": [md.inline(x) for x in p.purpose.when],
@@ -354,8 +358,8 @@ class _View:
             "post_monitoring": [md.inline(x) for x in p.post.monitoring],
             "improvement": md.paragraph(p.continuous_improvement) if p.continuous_improvement else "",
             "related": [md.inline(x) for x in p.references.related],
-            "contacts": [(md.inline(c.role), md.inline(c.name), md.inline(c.contact)) for c in p.references.contacts],
-            "resources": [(md.inline(r.name), r.url) for r in p.references.resources],
+            "contacts": [(md.span(c.role), md.span(c.name), md.span(c.contact)) for c in p.references.contacts],
+            "resources": [(md.inline(r.name), md.link(r.url)) for r in p.references.resources],
             "annexes": annexes,
             "changelog": [[md.cell(c.version), c.date.isoformat(), md.cell(c.author), md.cell(c.changes)]
                           for c in p.changelog],

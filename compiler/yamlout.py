@@ -3,23 +3,74 @@
 Playbooks are built as Python data and dumped here, never produced by text
 templates. Strings that must never be templated by Ansible are wrapped in
 :class:`Unsafe` and carry the ``!unsafe`` tag.
+
+Speed: PyYAML's pure-Python emitter took 90 % of compiling a 3,000-step
+procedure. When PyYAML has libyaml, the data becomes YAML nodes directly
+(:func:`_node`, much leaner than PyYAML's representer) and libyaml's emitter
+writes them. libyaml puts a sequence that is a mapping value at its key's
+column ("indentless"), where yamllint and ansible-lint want it indented, so
+:func:`_indent_sequences` shifts those sequences by two columns, line by line.
+Why the shift is exact: a block literal's lines are recognised by their
+header and indentation; a scalar libyaml folds over several lines (past
+column WIDTH) continues two columns deeper than its key or dash, so whatever
+its continuation lines look like, they can only shift text inside that
+scalar (where leading spaces do not count) and never move a line of
+structure. The one form it does not know, a key written "? key" (a key
+longer than 120 characters or with a line break, only from hostile task
+arguments), sends the document to the pure-Python emitter instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
+try:  # libyaml's emitter and parser, when PyYAML was built with them
+    from yaml import CSafeDumper as _CBase
+    from yaml import CSafeLoader as _CLoader
+except ImportError:  # pragma: no cover - depends on the platform build
+    _CBase = None  # type: ignore[assignment,misc]
+    _CLoader = None  # type: ignore[assignment,misc]
+
 MAX_LITERAL_LINE = 110  # plus indentation, stays under the 160 of yamllint and ansible-lint
+WIDTH = 120
 _DELIMS = re.compile(r"\{\{|\{%|\{#")
+_STR = "tag:yaml.org,2002:str"
+# Line breaks for YAML besides "\n": a string holding one is double-quoted.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
 class Unsafe(str):
     """A string Ansible must print verbatim (emitted as ``!unsafe``)."""
 
     __slots__ = ()
+
+
+def _str_style(data: str) -> str | None:
+    """The scalar style of a plain string: a block literal when it reads well, else the emitter's choice."""
+    if "\n" in data or _OTHER_BREAKS.search(data):
+        lines = data.split("\n")
+        if not _OTHER_BREAKS.search(data) and \
+                all(len(line) <= MAX_LITERAL_LINE and line == line.rstrip() for line in lines):
+            return "|"
+        return '"'
+    return None
+
+
+def _scalar(data: str) -> tuple[str, str | None]:
+    """Tag and style of a string (an :class:`Unsafe` one is tagged ``!unsafe`` when it holds Jinja)."""
+    if isinstance(data, Unsafe) and _DELIMS.search(data):
+        # A tagged plain scalar would be resolved by tag anyway; quote it so
+        # that readers see a string.
+        return "!unsafe", _str_style(data) or '"'
+    # Nothing to template; and Ansible's !unsafe constructor would turn "yes"
+    # into a boolean, so plain text stays a plain string.
+    return _STR, _str_style(data)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -32,46 +83,194 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def _str(dumper: yaml.SafeDumper, data: str, tag: str = "tag:yaml.org,2002:str") -> yaml.ScalarNode:
-    if "\n" in data:
-        lines = data.split("\n")
-        if all(len(line) <= MAX_LITERAL_LINE and line == line.rstrip() for line in lines):
-            return dumper.represent_scalar(tag, data, style="|")
-        return dumper.represent_scalar(tag, data, style='"')
-    return dumper.represent_scalar(tag, data)
-
-
-def _unsafe(dumper: yaml.SafeDumper, data: Unsafe) -> yaml.ScalarNode:
-    if not _DELIMS.search(data):
-        # Nothing to template; and Ansible's !unsafe constructor would turn
-        # "yes" into a boolean, so plain text stays a plain string.
-        return _str(dumper, str(data))
-    node = _str(dumper, str(data), "!unsafe")
-    if node.style is None:
-        # A tagged plain scalar would be resolved by tag anyway; quote it so
-        # that readers see a string.
-        node.style = '"'
+def _represent_str(dumper: Any, data: str) -> yaml.ScalarNode:
+    tag, style = _scalar(data)
+    node: yaml.ScalarNode = dumper.represent_scalar(tag, str(data), style=style)
     return node
 
 
-_Dumper.add_representer(str, _str)
-_Dumper.add_representer(Unsafe, _unsafe)
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(Unsafe, _represent_str)
+
+
+class _Unsupported(Exception):
+    """A value :func:`_node` does not convert (the representer handles it)."""
+
+
+def _float(data: float) -> str:
+    """A float as PyYAML's SafeRepresenter writes it."""
+    if data != data:
+        return ".nan"
+    if data in (float("inf"), float("-inf")):
+        return ".inf" if data > 0 else "-.inf"
+    value = repr(data).lower()
+    if "." not in value and "e" in value:
+        value = value.replace("e", ".0e", 1)
+    return value
+
+
+class _Nodes:
+    """Python data as YAML nodes, as PyYAML's safe representer would make them, without its overhead."""
+
+    def __init__(self) -> None:
+        # A key libyaml cannot write as a simple key (long, or with a line
+        # break) is written "? key" / ": value", which the shift does not know.
+        self.odd = False
+        self.styles: dict[tuple[str, bool], tuple[str, str | None]] = {}
+
+    def key(self, data: Any) -> yaml.Node:
+        if isinstance(data, str) and (len(data) > 120 or "\n" in data or _OTHER_BREAKS.search(data)):
+            self.odd = True
+        return self.node(data)
+
+    def node(self, data: Any) -> yaml.Node:
+        if isinstance(data, str):
+            unsafe = type(data) is Unsafe
+            key = (data, unsafe)
+            found = self.styles.get(key)
+            if found is None:
+                found = self.styles[key] = _scalar(data)
+            return yaml.ScalarNode(found[0], str(data) if unsafe else data, style=found[1])
+        if isinstance(data, bool):
+            return yaml.ScalarNode("tag:yaml.org,2002:bool", "true" if data else "false")
+        if isinstance(data, int):
+            return yaml.ScalarNode("tag:yaml.org,2002:int", str(data))
+        if data is None:
+            return yaml.ScalarNode("tag:yaml.org,2002:null", "null")
+        if isinstance(data, float):
+            return yaml.ScalarNode("tag:yaml.org,2002:float", _float(data))
+        if isinstance(data, dict):
+            return yaml.MappingNode("tag:yaml.org,2002:map",
+                                    [(self.key(k), self.node(v)) for k, v in data.items()], flow_style=False)
+        if isinstance(data, list):
+            return yaml.SequenceNode("tag:yaml.org,2002:seq", [self.node(x) for x in data], flow_style=False)
+        raise _Unsupported(type(data).__name__)  # dates, tuples ...: the representer knows them
+
+    def run(self, data: Any) -> yaml.Node:
+        """The node tree of ``data``."""
+        return self.node(data)
+
+
+if _CBase is not None:
+
+    class _CDumper(_CBase):
+        """libyaml's emitter with the same representers (sequences fixed afterwards)."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            # Called twice per scalar by libyaml's serializer; keys and many
+            # values repeat, and the answer depends only on the arguments.
+            if kind is not yaml.ScalarNode:
+                return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            key = (value, tuple(implicit))
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                tag = _RESOLVED[key] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            return tag
+
+    _RESOLVED: dict[tuple[Any, ...], Any] = {}
+
+    _CDumper.add_representer(str, _represent_str)
+    _CDumper.add_representer(Unsafe, _represent_str)
+
+
+# "- " items that open a line, and a line that is only a key (its value, a
+# sequence or a mapping, follows on the next lines).
+_ITEM = re.compile(r"- |-$")
+# A key: plain (no ": " and no " #" inside), single- or double-quoted.
+_KEY = r"""(?:[^\s'"](?:(?!: | #).)*?|'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")"""
+_BARE_KEY = re.compile(_KEY + r":$")
+# A block scalar header: "key: |-", "|", "key: !unsafe |2-".
+_BLOCK = re.compile(r"(?:" + _KEY + r": )?(?:![^\s]+ )?[|>][-+0-9]*$")
+
+
+def _indent_sequences(text: str) -> str:
+    """Indent, by two columns, every block sequence libyaml wrote at its key's column."""
+    out: list[str] = []
+    stack: list[int] = []  # columns of the open indentless sequences (as libyaml wrote them)
+    key_col: int | None = None  # column of the key that ended the previous line, if any
+    block_col: int | None = None  # inside a block scalar whose node starts at this column
+    block_shift = 0
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        col = len(line) - len(body)
+        if block_col is not None:
+            if not body or col > block_col:
+                out.append(" " * block_shift + line if body else line)
+                continue
+            block_col = None
+        if not body:
+            out.append(line)
+            key_col = None
+            continue
+        dashes = 0
+        rest = body
+        while _ITEM.match(rest):
+            dashes += 1
+            rest = rest[2:]
+        while stack and (col < stack[-1] or (col == stack[-1] and not dashes)):
+            stack.pop()
+        if dashes and key_col == col and (not stack or stack[-1] != col):
+            stack.append(col)
+        shift = 2 * len(stack)
+        out.append(" " * shift + line)
+        inner = col + 2 * dashes  # where this line's node starts
+        key_col = inner if _BARE_KEY.match(rest) else None
+        if _BLOCK.fullmatch(rest):
+            block_col, block_shift = inner, shift
+    return "\n".join(out)
+
+
+def _events(text: str) -> list[tuple[Any, ...]]:
+    """The parse events of ``text`` without their positions (what a document means, in order)."""
+    return [(type(e).__name__, getattr(e, "anchor", None), getattr(e, "tag", None),
+             getattr(e, "implicit", None), getattr(e, "value", None), getattr(e, "style", None))
+            for e in yaml.parse(text, Loader=_CLoader)]
+
+
+def _fast(data: Any, explicit_start: bool) -> str | None:
+    """``data`` through libyaml, sequences indented; None when only the slow emitter is sure to be right."""
+    nodes = _Nodes()
+    try:
+        root = nodes.run(data)
+        raw = str(yaml.serialize(root, Dumper=_CDumper, allow_unicode=True, explicit_start=explicit_start,
+                                 width=WIDTH, indent=2))
+    except _Unsupported:
+        return None
+    if nodes.odd:
+        return None
+    return _indent_sequences(raw)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: dumping allocates hundreds of
+    thousands of short-lived objects over a large live heap, and its repeated
+    full scans cost more than the dump itself (nothing here creates cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def dump(data: Any, explicit_start: bool = True) -> str:
     """Dump ``data`` as a YAML document that yamllint and ansible-lint accept."""
-    text = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        explicit_start=explicit_start,
-        default_flow_style=False,
-        width=120,
-        indent=2,
-    )
-    return str(text)
+    with _no_gc():
+        if _CBase is not None:
+            text = _fast(data, explicit_start)
+            if text is not None:
+                return text
+        return _slow(data, explicit_start)
 
+
+def _slow(data: Any, explicit_start: bool) -> str:
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         explicit_start=explicit_start, default_flow_style=False, width=WIDTH, indent=2))
 
 
 class _UnsafeValue(str):

@@ -3,13 +3,18 @@
 Depends only on the procedure and its committed history file, never on the
 clock, so ``procc check`` stays deterministic. Drills are counted apart from
 real runs: they prove the rollbacks, not the procedure.
+
+Every value read from the history (executor, approver, environment, version,
+outcome ...) is text someone typed or a file anyone can edit: it reaches the
+runbook only through :mod:`compiler.markdown`'s escaping.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.history.store import Run, history_path, read
+from compiler import markdown as md
+from compiler.history.store import HistoryProblem, Run, history_path, read
 from compiler.i18n import Lang, kpi_words
 from compiler.parse import Source
 from compiler.runbook import Kpis
@@ -17,6 +22,10 @@ from compiler.runbook import Kpis
 RATE_WINDOW = 20  # "Tasa de Exito" is over the last N real runs
 TABLE_ROWS = 10  # latest runs shown in each history table
 
+
+def _text(value: object) -> str:
+    """A history value as escaped Markdown text on one line (never at a line start)."""
+    return md.cell(str(value))
 
 
 def _mins(seconds: float | None) -> str:
@@ -31,29 +40,33 @@ def _num(value: float) -> str:
 
 def _outcome(w: dict[str, str], run: Run) -> str:
     key = run.outcome if run.finished else "unfinished_o"
-    return w.get(key, run.outcome.upper())
+    return w[key] if key in w else _text(run.outcome.upper())
+
+
+def _date(run: Run) -> str:
+    return _text(str(run.get("start", ""))[:16].replace("T", " "))
 
 
 def _row(w: dict[str, str], run: Run) -> list[str]:
+    """One table row; every value from the history is escaped (pipes included)."""
     notes: list[str] = [_outcome(w, run)]
     if run.drill:
-        notes.insert(0, f"{w['drill']} (procc_fail_at={run.get('fail_at')})")
+        notes.insert(0, f"{w['drill']} (procc_fail_at={_text(run.get('fail_at'))})")
     env = run.get("environment")
     if env:
-        notes.append(str(env))
-    notes.append(f"v{run.get('version', '?')}")
+        notes.append(_text(env))
+    notes.append(f"v{_text(run.get('version', '?'))}")
     if run.get("failed_step"):
-        notes.append(w["failed_at"].format(k=run.get("failed_step")))
+        notes.append(w["failed_at"].format(k=_text(run.get("failed_step"))))
     rbs = run.get("rollbacks") or []
     if rbs:
-        notes.append(w["rolled_back"].format(x=", ".join(str(x) for x in rbs)))
+        notes.append(w["rolled_back"].format(x=", ".join(_text(x) for x in rbs)))
     if run.get("approved_by"):
-        notes.append(w["approved"].format(x=run.get("approved_by")))
+        notes.append(w["approved"].format(x=_text(run.get("approved_by"))))
     if run.get("forced"):
         notes.append(w["forced"])
-    cells = [str(run.get("start", ""))[:16].replace("T", " "), str(run.get("executor", "?")),
-             _mins(run.duration), w["yes"] if run.succeeded else w["no"], "; ".join(notes)]
-    return [c.replace("|", "\\|") for c in cells]
+    return [_date(run), _text(run.get("executor", "?")), _mins(run.duration),
+            w["yes"] if run.succeeded else w["no"], "; ".join(notes)]
 
 
 def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
@@ -66,9 +79,8 @@ def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     last_run = None
     if real:
         r = real[-1]
-        last_run = w["last"].format(date=str(r.get("start", ""))[:16].replace("T", " "),
-                                    outcome=_outcome(w, r), who=r.get("executor", "?"),
-                                    dur=_mins(r.duration))
+        last_run = w["last"].format(date=_date(r), outcome=_outcome(w, r),
+                                    who=_text(r.get("executor", "?")), dur=_mins(r.duration))
     window = real[-RATE_WINDOW:]
     rate = None
     if window:
@@ -125,7 +137,17 @@ def _step_times(w: dict[str, str], real: list[Run], source: Source,
     return rows, [w["step"], w["estimated"], w["real"], w["deviation"], w["samples"]]
 
 
+def kpis_and_problems(source: Source, root: Path, lang: Lang) -> tuple[Kpis, list[HistoryProblem]]:
+    """The runbook figures of ``source`` and the history lines that were skipped."""
+    path = history_path(root, source.procedure.id)
+    try:
+        name = path.relative_to(root).as_posix()
+    except ValueError:  # pragma: no cover - history_path is always under root
+        name = str(path)
+    runs, problems = read(path, name)
+    return kpis_from_runs(runs, source, lang), problems
+
+
 def kpis_for(source: Source, root: Path, lang: Lang) -> Kpis:
     """The runbook figures of ``source`` from its committed history (KpisProvider)."""
-    runs, _problems = read(history_path(root, source.procedure.id))
-    return kpis_from_runs(runs, source, lang)
+    return kpis_and_problems(source, root, lang)[0]

@@ -152,13 +152,63 @@ class Run:
         return merged
 
 
+# The type each field the readers rely on must have (None: absent or null is
+# fine). Other fields are kept as they are, so newer writers stay readable.
+_NUM = (int, float)
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "schema": (int,), "start": (str,), "end": (str,), "procedure": (str,), "version": (str,),
+    "source_sha256": (str,), "environment": (str,), "executor": (str,), "approved_by": (str,),
+    "forced": (bool, str), "drill": (bool,), "drill_passed": (bool,), "check": (bool,), "aborted": (bool,),
+    "fail_at": (int,), "failed_step": (int,), "rc": (int,), "duration": _NUM,
+    "outcome": (str,), "limit": (str,), "rollback_of": (str,), "summary": (str,),
+    "params": (dict,), "steps": (list,), "started": (list,), "rollbacks": (list,),
+    "rollbacks_failed": (list,), "irreversible": (list,),
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+               dict: "an object", list: "a list"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _invalid(rec: dict[str, Any]) -> str | None:
+    """Why ``rec`` cannot be trusted by the readers (a field of the wrong type), or None."""
+    for key, types in _FIELDS.items():
+        value = rec.get(key)
+        if value is None:
+            continue
+        # JSON true is a Python int too: a boolean is never a count or a number.
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            want = " or ".join(dict.fromkeys(_TYPE_NAMES[t] for t in types))
+            return f"field '{key}' must be {want}, not {_json_type(value)}"
+    for key in ("steps",):
+        if any(not isinstance(item, dict) for item in rec.get(key) or []):
+            return f"every item of '{key}' must be an object"
+    for key in ("started", "rollbacks", "rollbacks_failed"):
+        if any(isinstance(item, bool) or not isinstance(item, int | str) for item in rec.get(key) or []):
+            return f"every item of '{key}' must be a step number or name"
+    return None
+
+
 def read(path: Path, display: str | None = None) -> tuple[list[Run], list[HistoryProblem]]:
-    """The runs recorded in ``path`` (oldest first) and the unreadable lines."""
+    """The runs recorded in ``path`` (oldest first) and the unreadable lines.
+
+    A line that is not JSON, not an object, lacks ``run_id`` or ``kind``, or
+    has a field of the wrong type is skipped and reported with its line, so
+    one bad record never stops a compile of the catalog.
+    """
     name = display or str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return [], []
+    except OSError as exc:
+        return [], [HistoryProblem(name, 1, f"cannot read the history: {exc.strerror}")]
     runs: dict[str, Run] = {}
     problems: list[HistoryProblem] = []
     for n, bline in enumerate(raw.split(b"\n"), 1):
@@ -166,11 +216,19 @@ def read(path: Path, display: str | None = None) -> tuple[list[Run], list[Histor
             continue
         try:
             rec = json.loads(bline.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # ValueError covers JSONDecodeError and integers too long to convert.
             problems.append(HistoryProblem(name, n, f"corrupt history record: {exc}"))
             continue
-        if not isinstance(rec, dict) or not isinstance(rec.get("run_id"), str):
+        if not isinstance(rec, dict):
+            problems.append(HistoryProblem(name, n, f"history record is {_json_type(rec)}, not an object"))
+            continue
+        if not isinstance(rec.get("run_id"), str) or not rec["run_id"]:
             problems.append(HistoryProblem(name, n, "history record without a run_id"))
+            continue
+        why = _invalid(rec)
+        if why is not None:
+            problems.append(HistoryProblem(name, n, f"malformed history record: {why}"))
             continue
         kind = rec.get("kind")
         rid = rec["run_id"]
