@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import playbook, yamlout
+from compiler.errors import UsageError
 from compiler.i18n import Lang
 from compiler.masking import Masker
 from compiler.parse import Source
@@ -94,6 +95,13 @@ class RunRequest:
 def prepare(req: RunRequest) -> Path:
     """Lay out the private data directory; returns its path."""
     data_dir = req.data_dir
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Created here, exclusively and private: nothing in it can have been
+        # placed beforehand (a symlink where procc writes, say).
+        data_dir.mkdir(mode=0o700)
+    except FileExistsError:
+        raise UsageError(f"procc: the run directory {data_dir} already exists; refusing to reuse it") from None
     (data_dir / "project").mkdir(parents=True, exist_ok=True)
     (data_dir / "inventory").mkdir(parents=True, exist_ok=True)
     (data_dir / "env").mkdir(parents=True, exist_ok=True)

@@ -150,3 +150,24 @@ def test_records_as_procc_writes_them_are_kept(tmp_path: Path) -> None:
     runs, problems = read(hist)
     assert problems == []
     assert [r.run_id for r in runs] == ["20260101T100000Z-aaaaaa", "r-rollback"]
+
+
+def test_a_run_directory_placed_beforehand_is_never_reused(tmp_path: Path) -> None:
+    """procc creates each run's private directory itself (0700); a pre-placed one is refused."""
+    from compiler.errors import UsageError
+    from compiler.parse import parse_file
+    from compiler.runner import RunRequest, prepare
+    from tests.conftest import FOUR_STEPS
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    req = RunRequest(source=parse_file(FOUR_STEPS), root=tmp_path, params={}, runs_dir=tmp_path / "runs",
+                     run_id="20261129T000000Z-abcdef")
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / req.run_id).symlink_to(victim)
+    with pytest.raises(UsageError, match="already exists"):
+        prepare(req)
+    assert list(victim.iterdir()) == []
+    req2 = RunRequest(source=parse_file(FOUR_STEPS), root=tmp_path, params={}, runs_dir=tmp_path / "runs")
+    data = prepare(req2)
+    assert (data.stat().st_mode & 0o777) == 0o700
