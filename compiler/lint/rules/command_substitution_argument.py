@@ -18,9 +18,9 @@ from compiler.lint.base import Rule, commands
 from compiler.parse import Source
 
 _SEPARATORS = frozenset(";&|\n()")
-# Database clients count as mutating when the command writes (SQL DDL/DML, a script).
 # Builtins whose own status (0) replaces the substitution's: "local x=$(false)" succeeds.
 _DECLARE = frozenset({"local", "export", "declare", "typeset", "readonly"})
+# Database clients count as mutating when the command writes (SQL DDL/DML, a script).
 _DB_CLIENTS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "mongosh", "mongo", "redis-cli",
                          "cqlsh"})
 
@@ -65,7 +65,7 @@ def _scan(masked: str, lo: int, hi: int) -> Iterator[_Simple]:
         elif masked.startswith(("$(", "<(", ">("), i):
             end = _close(masked, i + 1, hi)
             cur.nested.append((i, end))
-            if c == "$":  # a process substitution's status is never seen, by design
+            if c == "$":  # <(...) and >(...) are not checked: their status is never seen
                 cur.substs.append(i)
             yield from _scan(masked, i + 2, max(i + 2, end - 1))
         elif c == "`":
@@ -102,16 +102,16 @@ def _mutating(text: str, masked: str, simple: _Simple) -> str | None:
             chars[k - simple.start] = "_"
     for a, b in simple.nested:
         chars[a - simple.start:b - simple.start] = "_" * (b - a)
-    found = shell.simple_commands("".join(chars))
+    blanked = "".join(chars)  # the command's own words and redirections only
+    found = shell.simple_commands(blanked)
     if not found:
         return None
     cmd = found[0]
-    span = text[simple.start:simple.end]
     if cmd.name in _DECLARE:
         return cmd.name
-    if cmd.name in _DB_CLIENTS:
-        return cmd.name if any(True for _ in shell.db_writes(span)) else None
-    if shell.changes_something(cmd) or shell.writes_file(span) is not None:
+    if cmd.name in _DB_CLIENTS:  # the SQL is quoted text: read it in the original
+        return cmd.name if any(True for _ in shell.db_writes(text[simple.start:simple.end])) else None
+    if shell.changes_something(cmd) or shell.writes_file(blanked) is not None:
         return cmd.name
     return None
 
