@@ -60,7 +60,9 @@ class Expect(Strict):
 class Action(Strict):
     """One action: shell commands (``run``), one module task (``task``) or a role (``role``)."""
 
-    run: str | None = Field(None, description="Shell commands, run by bash with set -euo pipefail.")
+    run: str | None = Field(
+        None, description="Shell commands, run by bash with set -euo pipefail and shopt -s inherit_errexit."
+    )
     task: dict[str, Any] | None = Field(
         None, description="One Ansible module task: {module.fqcn: {args}}."
     )

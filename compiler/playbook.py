@@ -519,8 +519,11 @@ class _Builder:
         return [play]
 
 
-# Every command runs under bash's strict mode.
-SHELL_PREFIX = "set -euo pipefail\n"
+# Every command runs under bash's strict mode. inherit_errexit keeps set -e
+# inside $(...), so "x=$(false; echo y)" fails instead of assigning "y". It
+# cannot stop a command whose argument holds a failing $(...) (bash ignores
+# that status): the lint rule command-substitution-argument asks for x=$(...).
+SHELL_PREFIX = "set -euo pipefail\nshopt -s inherit_errexit\n"
 
 # What the playbook accepts for each parameter type (the same as procc run's check).
 TYPE_PATTERNS: dict[str, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compiler.lint.base import Rule
+from compiler.lint.rules.command_substitution_argument import CommandSubstitutionArgument
 from compiler.lint.rules.critical_approval import CriticalApproval
 from compiler.lint.rules.curl_pipe_shell import CurlPipeShell
 from compiler.lint.rules.db_backup_preflight import DbBackupPreflight
@@ -41,6 +42,7 @@ RULES: list[type[Rule]] = [
     FullRollbackMissing,
     TemplatePlaceholder,
     InteractiveCommand,
+    CommandSubstitutionArgument,
     # sre
     TroubleshootingMissing,
     SuccessMetricsNumeric,

@@ -19,6 +19,7 @@ from compiler import shellvars, templating
 from compiler.errors import UsageError
 from compiler.params import resolve
 from compiler.parse import parse_text
+from compiler.playbook import SHELL_PREFIX
 from tests.security.support import ansible_playbook, compiled, diagnostics, source, unsafe_vars_file
 
 
@@ -152,7 +153,7 @@ def test_runbook_and_playbook_show_the_same_bash_text() -> None:
     text = step("echo {{ free }}\n\n\n")
     _, md = compiled(text)
     cmd = shell_cmd(text)
-    body = cmd.split("set -euo pipefail\n", 1)[1]
+    body = cmd.split(SHELL_PREFIX, 1)[1]
     assert body == 'echo "${free}"'
     assert f"```bash\n{body}\n```" in md
 
