@@ -7,24 +7,13 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from compiler.history import history_path, read
+from tests.run.helpers import wait_for
 from tests.security.runner_support import KEY, env, inventory, procc, project, start
-
-
-def _wait(cond: Callable[[], bool], timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
 
 # -- the run lock -------------------------------------------------------------------------------
 
@@ -35,7 +24,7 @@ def test_limit_does_not_get_around_the_lock(tmp_path: Path) -> None:
     first = start(root, "run", "procedures/runner-slow.yml", "-e", f"workdir={work}", "-e", "seconds=8",
                   out=tmp_path / "first.out")
     try:
-        _wait(lambda: (work / "slow-started").exists())
+        wait_for(lambda: (work / "slow-started").exists())
         second = procc(root, "run", "procedures/runner-slow.yml", "--limit", "localhost",
                        "-e", f"workdir={work}", "-e", "seconds=0")
         assert second.returncode == 2, second.stdout + second.stderr
