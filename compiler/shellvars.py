@@ -17,6 +17,7 @@ errors with the fix, unless the parameter's type makes its value inert.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -114,6 +115,8 @@ def _dq_escape(literal: str) -> str:
 
 def _contexts(text: str, offsets: list[int]) -> dict[int, str]:
     """The bash quoting context at each offset of ``text`` (see :class:`_Lexer`)."""
+    if not offsets:
+        return {}
     lexer = _Lexer(text, set(offsets))
     lexer.run()
     return lexer.found
@@ -142,7 +145,8 @@ class _Lexer:
         text = self.text
         i = 0
         n = len(text)
-        while i < n:
+        last = max(self.wanted)
+        while i < n and i <= last:  # nothing after the last reference matters
             top, depth = self.stack[-1]
             c = text[i]
             if top == "sq":
@@ -304,8 +308,13 @@ def command(text: str, proc: Procedure) -> Rendered:
     Trailing newlines are dropped on both sides alike. The source was
     validated, so every reference here is allowed and renderable.
     """
-    body = text.rstrip("\n")
-    refs, _ = templating.scan(body, frozenset(proc.parameters) | templating.BUILTIN_NAMES)
     inert = frozenset(n for n, p in proc.parameters.items() if p.inert)
+    return _command(text.rstrip("\n"), frozenset(proc.parameters) | templating.BUILTIN_NAMES, inert)
+
+
+@functools.lru_cache(maxsize=65536)
+def _command(body: str, allowed: frozenset[str], inert: frozenset[str]) -> Rendered:
+    # Cached: the playbook, the runbook and its variables block render each command.
+    refs, _ = templating.scan(body, allowed)
     rendered, _ = render(body, refs, inert)
     return rendered

@@ -12,6 +12,7 @@ how the rest of the text is read.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,18 +78,17 @@ def scan(text: str, allowed: frozenset[str] | None = None) -> tuple[list[Ref], l
         close = text.find("}}", start + 2)
         if close < 0:
             break  # an unclosed "{{" is text; nothing after it can be a reference
-        expr = text[start : close + 2]
-        try:
-            tree = _PARSER.parse(expr)
-        except TemplateSyntaxError:
+        parsed = _parse(text[start : close + 2])
+        if parsed is None:
             # Not Jinja at all ({{.State}}, "{{ ;"): literal text. Look for
             # references again right after this "{{", so an unclosed one
             # never swallows the parameters that follow it.
             pos = start + 2
             continue
-        ref, problem = _reference(tree, start, close + 2)
-        if problem is not None:
-            problems.append(problem)
+        name, filters, message = parsed
+        ref = Ref(name, start, close + 2, filters) if name is not None else None
+        if message is not None:
+            problems.append(Problem(start, message))
         elif ref is not None:
             if allowed is not None and ref.name not in allowed:
                 problems.append(Problem(start, f"'{{{{ {ref.name} }}}}' is not a declared parameter; "
@@ -99,31 +99,48 @@ def scan(text: str, allowed: frozenset[str] | None = None) -> tuple[list[Ref], l
     return refs, problems
 
 
-def _reference(tree: nodes.Template, start: int, end: int) -> tuple[Ref | None, Problem | None]:
-    """The reference an expression ``{{ ... }}`` is, or why it is not one."""
+@functools.lru_cache(maxsize=4096)
+def _parse(expr: str) -> tuple[str | None, tuple[str, ...], str | None] | None:
+    """``(name, filters, problem)`` of one ``{{ ... }}``, or None when it is not Jinja.
+
+    Cached: a catalog repeats the same few references thousands of times.
+    """
+    try:
+        tree = _PARSER.parse(expr)
+    except TemplateSyntaxError:
+        return None
+    ref, problem = _reference(tree)
+    if problem is not None:
+        return None, (), problem
+    assert ref is not None
+    return ref
+
+
+def _reference(tree: nodes.Template) -> tuple[tuple[str, tuple[str, ...], None] | None, str | None]:
+    """The name and filters an expression ``{{ ... }}`` refers to, or why it is not a reference."""
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
-        return None, Problem(start, "only '{{ parameter }}' is allowed here")
+        return None, "only '{{ parameter }}' is allowed here"
     node = body[0].nodes[0]
     filters: list[str] = []
     while isinstance(node, nodes.Filter):
         if node.node is None:
-            return None, Problem(start, "a filter block is not allowed here")
+            return None, "a filter block is not allowed here"
         for arg in [*node.args, *(kw.value for kw in node.kwargs)]:
             if not isinstance(arg, nodes.Const):
-                return None, Problem(start, f"the arguments of filter '{node.name}' must be literals")
+                return None, f"the arguments of filter '{node.name}' must be literals"
         if node.dyn_args is not None or node.dyn_kwargs is not None:
-            return None, Problem(start, f"the arguments of filter '{node.name}' must be literals")
+            return None, f"the arguments of filter '{node.name}' must be literals"
         filters.append(node.name)
         node = node.node
     if isinstance(node, nodes.Name):
-        return Ref(node.name, start, end, tuple(reversed(filters))), None
+        return (node.name, tuple(reversed(filters)), None), None
     what = {
         nodes.Call: "a call", nodes.Getattr: "attribute access", nodes.Getitem: "item access",
         nodes.Const: "a constant",
     }.get(type(node), "an expression")
-    return None, Problem(start, f"{what} inside '{{{{ }}}}' is not allowed: only a declared parameter, "
-                                "optionally with filters taking literal arguments")
+    return None, (f"{what} inside '{{{{ }}}}' is not allowed: only a declared parameter, "
+                  "optionally with filters taking literal arguments")
 
 
 def references(text: str) -> Iterator[Ref]:
