@@ -127,14 +127,6 @@ def extravars(req: RunRequest) -> dict[str, Any]:
     return ev
 
 
-def unsafe_yaml(values: dict[str, Any]) -> str:
-    """``values`` as extra vars Ansible never templates (see :func:`compiler.yamlout.extravars`).
-
-    Verified with ansible-core 2.19 by tests/security/test_runner_secrets.py.
-    """
-    return yamlout.extravars(values)
-
-
 def secret_env_names(req: RunRequest) -> set[str]:
     """The environment variables declared by the run's secret parameters."""
     params = req.source.procedure.parameters
@@ -204,7 +196,7 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     # FIFO (-e @fifo).
     ev = extravars(req)
     secret_values = {name: ev.pop(name) for name in sorted(req.secret_names) if name in ev}
-    (data_dir / "env" / "extravars").write_text(unsafe_yaml(ev), encoding="utf-8")
+    (data_dir / "env" / "extravars").write_text(yamlout.extravars(ev), encoding="utf-8")
     # Settings go in env/settings: ansible-runner 2.4 drops a settings= argument
     # when that file is missing. A short poll so that a hard abort (second
     # Ctrl-C) is immediate; no stdout/stderr files: the masked events are the record.
@@ -342,7 +334,7 @@ class _SecretFeeder:
         self.path = os.path.join(self._dir, "secrets.yml")
         os.mkfifo(self.path, stat.S_IRUSR | stat.S_IWUSR)
         # YAML with !unsafe strings (JSON would be evaluated as templates).
-        self._data = unsafe_yaml(values).encode("utf-8")
+        self._data = yamlout.extravars(values).encode("utf-8")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()

@@ -198,10 +198,10 @@ def test_extra_vars_load_in_ansible_as_the_same_untrusted_text(value: str, tmp_p
     from ansible._internal._datatag._tags import TrustedAsTemplate
     from ansible.parsing.dataloader import DataLoader
 
-    from compiler.runner import unsafe_yaml
+    from compiler.yamlout import extravars
 
     path = tmp_path / "extravars"
-    path.write_text(unsafe_yaml({"v": value}), encoding="utf-8")
+    path.write_text(extravars({"v": value}), encoding="utf-8")
     # ansible.utils.vars.load_extra_vars reads -e @file with trusted_as_template=True.
     loaded = DataLoader().load_from_file(str(path), trusted_as_template=True)
     assert isinstance(loaded["v"], str) and loaded["v"] == value
