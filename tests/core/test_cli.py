@@ -9,18 +9,41 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import BIN, FIXTURES, ROOT
 
 SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"
 
 
-@pytest.mark.parametrize("cmd", ["compile", "check", "template", "schema", "run"])
-def test_help_of_each_command(procc, cmd: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(SystemExit) as exc:
-        procc(cmd, "--help")
-    assert exc.value.code == 0
+# One real invocation per command, through the console script users run, in a
+# fresh project: (arguments, accepted exit codes, text the output must hold).
+SMOKE: dict[str, tuple[list[str], set[int], str]] = {
+    "compile": (["compile"], {0}, "wrote playbooks/PROC-TEST-001-four-steps.yml"),
+    "check": (["check"], {0}, "up to date"),
+    "template": (["template"], {0}, "## Proposito"),
+    "schema": (["schema"], {0}, '"$schema"'),
+    "run": (["run", "PROC-TEST-404", "--no-record"], {2}, "PROC-TEST-404"),
+    "history": (["history", "PROC-TEST-001"], {0}, "no recorded runs"),
+    "rollback": (["rollback", "PROC-TEST-001", "--run", "no-such-run", "-e", "workdir=/w", "--no-record"], {2}, "no-such-run"),
+    "lint": (["lint"], {0, 1}, "PROC-TEST-001"),
+    "explain": (["explain", "command-substitution-argument"], {0}, "$("),
+}
+
+
+def test_every_command_runs_from_the_console_script(tmp_path: Path) -> None:
+    """Each command ``procc --help`` lists does its job in a new project (not just argparse)."""
+    listed = re.findall(r"^    (\w+) ", subprocess.run([str(BIN / "procc"), "--help"], capture_output=True,
+                                                      text=True, check=True).stdout, re.M)
+    assert sorted(listed) == sorted(SMOKE), "a new command needs its SMOKE entry"
+    (tmp_path / "procedures").mkdir()
+    shutil.copy(FIXTURES / "procedures" / "PROC-TEST-001-four-steps.yml", tmp_path / "procedures")
+    for cmd in listed:  # in --help order: compile comes before check
+        argv, codes, needle = SMOKE[cmd]
+        res = subprocess.run([str(BIN / "procc"), *argv], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120, check=False)
+        out = res.stdout + res.stderr
+        assert res.returncode in codes, (cmd, res.returncode, out)
+        assert "internal error" not in out and "Traceback" not in out, (cmd, out)
+        assert needle in out, (cmd, out)
 
 
 def test_version() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import time
 from pathlib import Path
 
 from compiler.history import append, history_path, read
@@ -16,6 +17,9 @@ def _writer(path: str, who: int, n: int) -> None:
 
 
 def test_two_writers_never_interleave(tmp_path: Path) -> None:
+    # Whole lines from two real processes. On Linux a single O_APPEND write is
+    # not interleaved even without the lock: the lock itself is proven by
+    # test_an_append_waits_for_the_lock_holder below.
     path = history_path(tmp_path, "PROC-X-001")
     ctx = multiprocessing.get_context("fork")
     procs = [ctx.Process(target=_writer, args=(str(path), w, 40)) for w in range(2)]
@@ -26,6 +30,40 @@ def test_two_writers_never_interleave(tmp_path: Path) -> None:
     runs, problems = read(path)
     assert problems == []
     assert len(runs) == 80
+
+
+def _locked_writer(path: str, ready: str) -> None:
+    Path(ready).write_text("about to append\n", encoding="utf-8")
+    append(Path(path), {"kind": "start", "run_id": "late", "start": "2026-01-01T00:00:00Z"})
+
+
+def test_an_append_waits_for_the_lock_holder(tmp_path: Path) -> None:
+    """While another process holds the history lock, an append blocks; it lands once released."""
+    from filelock import FileLock
+
+    from compiler.history.store import _lock_path
+
+    path = history_path(tmp_path, "PROC-X-001")
+    path.parent.mkdir(parents=True)
+    ready = tmp_path / "ready"
+    holder = FileLock(str(_lock_path(path)))
+    ctx = multiprocessing.get_context("spawn")  # no inherited lock state
+    with holder:
+        proc = ctx.Process(target=_locked_writer, args=(str(path), str(ready)))
+        proc.start()
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), "the writer process never started"
+        # Long enough for an unlocked append (a few ms) to land; a slow machine
+        # can only make this pass without proving the wait, never fail wrongly.
+        time.sleep(1.0)
+        assert not path.exists() or path.read_text(encoding="utf-8") == ""
+        assert proc.is_alive()
+    proc.join(60)
+    assert proc.exitcode == 0
+    runs, problems = read(path)
+    assert problems == [] and [r.run_id for r in runs] == ["late"]
 
 
 def test_corrupt_line_is_reported_with_its_number_and_skipped(tmp_path: Path) -> None:
