@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import math
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+import yaml
 
 MODULE = Path(__file__).resolve().parents[2] / "roles" / "health" / "library" / "prometheus_check.py"
 
@@ -109,3 +112,52 @@ def test_judge_says_the_measured_value() -> None:
 def test_invalid_selector_is_reported() -> None:
     with pytest.raises(pc.CheckError):
         pc.parse_selector("bad{label=unquoted}")
+
+
+def test_lines_that_are_not_samples_are_skipped_and_reported() -> None:
+    skipped: list[str] = []
+    samples = pc.parse_text('ok_total 1\nbad_total{code="5"x} 2\nnan_total abc\n\nalso_ok 2\n', skipped)
+    assert [s[0] for s in samples] == ["ok_total", "also_ok"]
+    assert skipped == ['line 2: bad_total{code="5"x} 2', "line 3: nan_total abc"]
+
+
+def _spec_of(options: dict[str, Any]) -> dict[str, Any]:
+    """DOCUMENTATION options reduced to what an argument_spec says."""
+    out: dict[str, Any] = {}
+    for name, doc in options.items():
+        entry = {k: doc[k] for k in ("type", "elements", "required", "default") if k in doc}
+        if doc.get("required") is False:
+            del entry["required"]
+        if "suboptions" in doc:
+            entry["options"] = _spec_of(doc["suboptions"])
+        out[name] = entry
+    return out
+
+
+def test_documentation_matches_the_argument_spec() -> None:
+    doc = yaml.safe_load(pc.DOCUMENTATION)
+    assert _spec_of(doc["options"]) == pc.ARGUMENT_SPEC
+
+
+_GENERIC = {"tuple", "list", "dict", "set", "frozenset", "type"}
+
+
+def test_nothing_evaluated_at_import_needs_python_3_9() -> None:
+    """``tuple[...]`` outside annotations runs at import and fails before Python 3.9 (targets may be older)."""
+    tree = ast.parse(MODULE.read_text(encoding="utf-8"))
+    evaluated: list[ast.AST] = []
+    for node in tree.body:  # module level: function bodies run later, annotations never (__future__)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            evaluated.extend(node.decorator_list)
+            if isinstance(node, ast.FunctionDef):
+                evaluated.extend(node.args.defaults)
+            continue
+        if isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                evaluated.append(node.value)
+            continue
+        evaluated.append(node)
+    bad = [f"line {n.lineno}: {ast.unparse(n)}" for root in evaluated for n in ast.walk(root)
+           if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in _GENERIC]
+    assert bad == []
+    assert "from __future__ import annotations" in MODULE.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Dict, Tuple  # noqa: UP035 - see Sample below
 from urllib.parse import urlencode
 
 from ansible.module_utils.basic import AnsibleModule
@@ -125,8 +125,10 @@ _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\
 _SAMPLE = re.compile(rf"^({_NAME})(?:\{{(.*)\}})?\s+(\S+)(?:\s+\S+)?\s*$")
 _SELECTOR = re.compile(rf"^\s*({_NAME})\s*(?:\{{(.*)\}})?\s*$")
 
-Sample = tuple[str, dict[str, str], float]
-Matcher = tuple[str, str, str]
+# typing's aliases, not tuple[...]: these run at import, on target Pythons
+# older than 3.9 too (annotations are never evaluated, thanks to __future__).
+Sample = Tuple[str, Dict[str, str], float]  # noqa: UP006
+Matcher = Tuple[str, str, str]  # noqa: UP006
 
 
 class CheckError(Exception):
@@ -158,18 +160,26 @@ def parse_selector(selector: str) -> tuple[str, list[Matcher]]:
     return m.group(1), _parse_labels(m.group(2) or "")
 
 
-def parse_text(text: str) -> list[Sample]:
-    """Parse the Prometheus text exposition format into (name, labels, value) samples."""
+def parse_text(text: str, skipped: list[str] | None = None) -> list[Sample]:
+    """Parse the Prometheus text exposition format into (name, labels, value) samples.
+
+    A line that is not a sample (bad labels, a value that is not a number)
+    is left out, never fatal; ``skipped`` receives ``"line N: text"`` for each.
+    """
     samples: list[Sample] = []
-    for line in text.splitlines():
-        line = line.strip()
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         m = _SAMPLE.match(line)
-        if m is None:
-            continue
-        labels = {k: v for k, _, v in _parse_labels(m.group(2) or "")}
-        samples.append((m.group(1), labels, float(m.group(3))))
+        try:
+            if m is None:
+                raise CheckError("not a sample")
+            labels = {k: v for k, _, v in _parse_labels(m.group(2) or "")}
+            samples.append((m.group(1), labels, float(m.group(3))))
+        except (CheckError, ValueError):
+            if skipped is not None:
+                skipped.append(f"line {number}: {line[:120]}")
     return samples
 
 
@@ -290,6 +300,7 @@ class _Fetcher:
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.cache: dict[str, list[Sample]] = {}
+        self.skipped: dict[str, list[str]] = {}
 
     def get(self, url: str) -> str:
         try:
@@ -300,7 +311,10 @@ class _Fetcher:
 
     def samples(self, url: str) -> list[Sample]:
         if url not in self.cache:
-            self.cache[url] = parse_text(self.get(url))
+            skipped: list[str] = []
+            self.cache[url] = parse_text(self.get(url), skipped)
+            if skipped:
+                self.skipped[url] = skipped
         return self.cache[url]
 
 
@@ -333,18 +347,32 @@ def measure(check: dict[str, Any], fetch: _Fetcher, url: str | None, prom: str |
     raise CheckError("one of metric, ratio, histogram or query is required")
 
 
+# The same options as DOCUMENTATION (tests/roles/test_prometheus_check.py compares them).
+ARGUMENT_SPEC: dict[str, Any] = {
+    "checks": {
+        "type": "list", "elements": "dict", "required": True,
+        "options": {
+            "name": {"type": "str", "required": True},
+            "url": {"type": "str"},
+            "metric": {"type": "str"},
+            "ratio": {"type": "dict"},
+            "histogram": {"type": "str"},
+            "quantile": {"type": "float"},
+            "query": {"type": "str"},
+            "below": {"type": "float"},
+            "above": {"type": "float"},
+        },
+    },
+    "url": {"type": "str"},
+    "prometheus_url": {"type": "str"},
+    "timeout": {"type": "int", "default": 10},
+    "validate_certs": {"type": "bool", "default": True},
+}
+
+
 def main() -> None:
     """Module entry point."""
-    module = AnsibleModule(
-        argument_spec={
-            "checks": {"type": "list", "elements": "dict", "required": True},
-            "url": {"type": "str"},
-            "prometheus_url": {"type": "str"},
-            "timeout": {"type": "int", "default": 10},
-            "validate_certs": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     fetch = _Fetcher(p["timeout"], p["validate_certs"])
     results: list[dict[str, Any]] = []
@@ -365,6 +393,9 @@ def main() -> None:
         results.append(
             {"name": name, "value": value, "below": below, "above": above, "ok": ok, "msg": msg}
         )
+    for src, lines in sorted(fetch.skipped.items()):
+        module.warn(f"{src}: skipped {len(lines)} line(s) that are not Prometheus samples,"
+                    f" first {lines[0]}")
     failed = [r["msg"] for r in results if not r["ok"]]
     msg = "; ".join(failed or [r["msg"] for r in results])
     if failed:
