@@ -161,3 +161,17 @@ def test_nothing_evaluated_at_import_needs_python_3_9() -> None:
            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in _GENERIC]
     assert bad == []
     assert "from __future__ import annotations" in MODULE.read_text(encoding="utf-8")
+
+
+def test_exemplars_and_timestamps_are_samples() -> None:
+    skipped: list[str] = []
+    text = 'lat_bucket{le="0.1"} 10 # {trace_id="abc"} 0.05 1.6e9\nup 1 1700000000000\n'
+    assert pc.parse_text(text, skipped) == [("lat_bucket", {"le": "0.1"}, 10.0), ("up", {}, 1.0)]
+    assert skipped == []
+
+
+def test_a_scrape_with_unparsable_lines_fails_every_check_on_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    fetch = pc._Fetcher(5, True)
+    monkeypatch.setattr(fetch, "get", lambda url: "ok_total 1\nbroken{ 2\n")  # the HTTP read, not the parser
+    with pytest.raises(pc.CheckError, match=r"cannot parse http://x/metrics: 1 line\(s\).*line 2: broken\{ 2"):
+        pc.measure({"name": "n", "metric": "ok_total", "below": 5}, fetch, "http://x/metrics", None)

@@ -122,7 +122,8 @@ msg:
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
-_SAMPLE = re.compile(rf"^({_NAME})(?:\{{(.*)\}})?\s+(\S+)(?:\s+\S+)?\s*$")
+# name{labels} value [timestamp] [# exemplar (OpenMetrics)]
+_SAMPLE = re.compile(rf"^({_NAME})(?:\{{(.*?)\}})?\s+(\S+)(?:\s+[-0-9.eE+]+)?\s*(?:#\s.*)?$")
 _SELECTOR = re.compile(rf"^\s*({_NAME})\s*(?:\{{(.*)\}})?\s*$")
 
 # typing's aliases, not tuple[...]: these run at import, on target Pythons
@@ -164,7 +165,8 @@ def parse_text(text: str, skipped: list[str] | None = None) -> list[Sample]:
     """Parse the Prometheus text exposition format into (name, labels, value) samples.
 
     A line that is not a sample (bad labels, a value that is not a number)
-    is left out, never fatal; ``skipped`` receives ``"line N: text"`` for each.
+    is left out and ``skipped`` receives ``"line N: text"`` for it; the module
+    fails on any (see ``_Fetcher.samples``).
     """
     samples: list[Sample] = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -300,7 +302,6 @@ class _Fetcher:
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.cache: dict[str, list[Sample]] = {}
-        self.skipped: dict[str, list[str]] = {}
 
     def get(self, url: str) -> str:
         try:
@@ -312,9 +313,12 @@ class _Fetcher:
     def samples(self, url: str) -> list[Sample]:
         if url not in self.cache:
             skipped: list[str] = []
-            self.cache[url] = parse_text(self.get(url), skipped)
+            samples = parse_text(self.get(url), skipped)
             if skipped:
-                self.skipped[url] = skipped
+                # Loud, never a guess: a scrape procc cannot read fails every check on it.
+                raise CheckError(f"cannot parse {url}: {len(skipped)} line(s) are not Prometheus samples,"
+                                 f" first {skipped[0]}")
+            self.cache[url] = samples
         return self.cache[url]
 
 
@@ -393,9 +397,6 @@ def main() -> None:
         results.append(
             {"name": name, "value": value, "below": below, "above": above, "ok": ok, "msg": msg}
         )
-    for src, lines in sorted(fetch.skipped.items()):
-        module.warn(f"{src}: skipped {len(lines)} line(s) that are not Prometheus samples,"
-                    f" first {lines[0]}")
     failed = [r["msg"] for r in results if not r["ok"]]
     msg = "; ".join(failed or [r["msg"] for r in results])
     if failed:
