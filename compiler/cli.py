@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compiler import __version__
 from compiler.errors import CompileError, ProccError, UsageError
 from compiler.i18n import LANGS
 
@@ -158,13 +157,24 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=_rollback)
 
 
+class _Version(argparse.Action):
+    """``--version``, reading the installed version only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import compiler
+
+        print(f"procc {compiler.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every procc command."""
     parser = argparse.ArgumentParser(
         prog="procc",
         description="Compile YAML procedures into Markdown runbooks and Ansible playbooks, and run them.",
     )
-    parser.add_argument("--version", action="version", version=f"procc {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show procc's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler import __version__
+import compiler
 from compiler.errors import Diagnostic
 from compiler.lint.engine import LintResult
 from compiler.lint.registry import RULES, by_id
@@ -62,7 +62,7 @@ def to_json(result: LintResult) -> dict[str, Any]:
     """A JSON-ready dict: findings, suppressed findings (with reasons) and counts."""
     return {
         "version": 1,
-        "tool": f"procc {__version__}",
+        "tool": f"procc {compiler.__version__}",
         "findings": [_finding(d) for d in result.findings],
         "suppressed": [{**_finding(s.diagnostic), "reason": s.reason} for s in result.suppressed],
         "summary": {"files": result.files, "errors": result.count("error"),
@@ -116,7 +116,7 @@ def to_sarif(result: LintResult) -> dict[str, Any]:
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "procc", "version": __version__,
+            "tool": {"driver": {"name": "procc", "version": compiler.__version__,
                                 "informationUri": "https://procc.dev/lint", "rules": rules}},
             "results": results,
         }],
