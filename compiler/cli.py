@@ -86,6 +86,20 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from compiler.scaffold import init
+
+    target = Path(args.dir)
+    written = init(target)
+    for path in written:
+        print(f"created {path}")
+    print(f"procc init: a new project in {target}. Next, from there:\n"
+          "  procc compile            # runbooks and playbooks of procedures/*.yml\n"
+          "  procc lint               # the review of every procedure\n"
+          "  procc run PROC-APP-001   # run the first procedure here (localhost)")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from compiler.schema import schema_text
 
@@ -198,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="print the blank procedure template (Markdown)")
     p.set_defaults(func=_template)
+
+    p = sub.add_parser("init", help="create a new procc project (procedures, inventories, ansible.cfg, docs)")
+    p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="where (default: the current directory)")
+    p.set_defaults(func=_init)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the procedure format")
     p.set_defaults(func=_schema)

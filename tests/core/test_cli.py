@@ -20,6 +20,7 @@ SMOKE: dict[str, tuple[list[str], set[int], str]] = {
     "compile": (["compile"], {0}, "wrote playbooks/PROC-TEST-001-four-steps.yml"),
     "check": (["check"], {0}, "up to date"),
     "template": (["template"], {0}, "## Proposito"),
+    "init": (["init", "new-project"], {0}, "created"),
     "schema": (["schema"], {0}, '"$schema"'),
     "run": (["run", "PROC-TEST-404", "--no-record"], {2}, "PROC-TEST-404"),
     "history": (["history", "PROC-TEST-001"], {0}, "no recorded runs"),

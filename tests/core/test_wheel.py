@@ -1,11 +1,23 @@
-"""The built wheel carries every file the commands read (users install the wheel, not the checkout)."""
+"""What users install: the sdist and the wheel built from it, in a fresh venv outside the checkout.
+
+The editable install of the dev venv hides missing package data (it reads
+the checkout); these tests build from a clean copy, install the wheel alone
+into a new venv and run every command from it in a new project.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tarfile
+import tomllib
+import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +26,96 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
-def test_wheel_holds_every_data_file_of_the_package(tmp_path: Path) -> None:
-    # Built from a clean copy: a build/ or egg-info left in the checkout would hide missing files.
-    src = tmp_path / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".procc", "build", "*.egg-info", "__pycache__", ".*_cache", "tests", "docs"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
-                    str(src)], check=True, capture_output=True, timeout=300)
-    wheel = next((tmp_path / "dist").glob("*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
-    data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "compiler").rglob("*")
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sdist and wheel, the wheel built from the sdist (so the sdist is complete), from a clean copy."""
+    tmp = tmp_path_factory.mktemp("dist")
+    src = tmp / "src"
+    # A build/ or egg-info left in the checkout would hide missing files.
+    anywhere = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*_cache")
+
+    def ignore(where: str, names: list[str]) -> set[str]:
+        top = {".git", ".venv", ".procc", "build", "dist", "tests", "docs"} if Path(where) == ROOT else set()
+        return set(anywhere(where, names)) | (top & set(names))
+
+    shutil.copytree(ROOT, src, ignore=ignore)
+    subprocess.run([sys.executable, "-m", "build", "-o", str(tmp / "dist"), str(src)],
+                   check=True, capture_output=True, timeout=600)
+    return tmp / "dist"
+
+
+def _data_files() -> set[str]:
+    return {p.relative_to(ROOT).as_posix() for p in (ROOT / "compiler").rglob("*")
             if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
-    assert data, "the package has data files (templates)"
+
+
+def test_sdist_and_wheel_hold_every_data_file_of_the_package(dist: Path) -> None:
+    data = _data_files()
+    assert any(d.startswith("compiler/templates/project/") for d in data)
+    wheel = next(dist.glob(f"procedure_compiler-{VERSION}-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        assert data - set(zf.namelist()) == set()
+    sdist = next(dist.glob(f"procedure_compiler-{VERSION}.tar.gz"))
+    prefix = f"procedure_compiler-{VERSION}/"
+    with tarfile.open(sdist) as tar:
+        names = {n.removeprefix(prefix) for n in tar.getnames()}
     assert data - names == set()
+    assert {"pyproject.toml", "README.md"} <= names
+
+
+@pytest.fixture(scope="module")
+def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh venv, outside the checkout, with only the wheel (and its dependencies) installed."""
+    venv = tmp_path_factory.mktemp("venv") / "v"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    wheel = next(dist.glob("*.whl"))
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+                   check=True, capture_output=True, timeout=900)
+    yield venv / "bin"
+
+
+def _procc(bindir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # No trace of the checkout or the dev venv: PATH has the new venv's bin only.
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "NO_COLOR": "1",
+           "LANG": "C.UTF-8"}
+    return subprocess.run([str(bindir / "procc"), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_every_command_works_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    where = subprocess.run([str(installed / "python"), "-c", "import compiler; print(compiler.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert str(installed.parent) in where and str(ROOT) not in where
+    res = _procc(installed, tmp_path, "--version")
+    assert res.stdout.strip() == f"procc {VERSION}"
+    res = _procc(installed, tmp_path, "template")
+    assert res.returncode == 0 and "## Proposito" in res.stdout, res.stderr
+    assert _procc(installed, tmp_path, "schema").returncode == 0
+    res = _procc(installed, tmp_path, "init", "svc")
+    assert res.returncode == 0, res.stderr
+    root = tmp_path / "svc"
+    for argv in (["compile"], ["check"], ["lint", "--strict"], ["explain", "step-missing-validation"],
+                 ["history", "PROC-APP-001"]):
+        res = _procc(installed, root, *argv)
+        assert res.returncode == 0, (argv, res.stdout, res.stderr)
+        assert "internal error" not in res.stderr
+    site = tmp_path / "site"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    try:
+        res = _procc(installed, root, "run", "PROC-APP-001", "-e", f"base_dir={site}", "-e", f"http_port={port}",
+                     "--plain")
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "SUCCESS" in res.stdout
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=10) as resp:
+            assert resp.read() == b"v1\n"
+        res = _procc(installed, root, "history", "PROC-APP-001")
+        assert "success" in res.stdout
+    finally:
+        pid = site / "server.pid"
+        if pid.exists():
+            os.kill(int(pid.read_text().strip()), signal.SIGTERM)
