@@ -73,6 +73,7 @@ from compiler.project import Output
 from compiler.yamlout import Unsafe
 
 DEFAULT_OUT = Path("awx")
+NAME_MAX = 512  # AWX: the name of a job template (CommonModel.name)
 # The playbook's int check (model._INT): at most 18 digits.
 INT_MIN = -(10**18 - 1)
 INT_MAX = 10**18 - 1
@@ -230,8 +231,9 @@ def playbook_path(src: Source, opts: Options) -> str:
 
 
 def template_name(proc: Procedure) -> str:
-    """The job template's name: the procedure's id and title."""
-    return f"{proc.id} | {_CONTROL.sub(' ', proc.title)}"
+    """The job template's name: the procedure's id and title, within AWX's 512 characters."""
+    name = f"{proc.id} | {_CONTROL.sub(' ', proc.title)}"
+    return name if len(name) <= NAME_MAX else name[:NAME_MAX - 3] + "..."
 
 
 def job_template(src: Source, opts: Options) -> dict[str, Any]:

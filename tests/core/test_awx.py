@@ -207,7 +207,7 @@ def test_every_catalog_procedure_gets_a_valid_survey_and_job_template(catalog_ou
     assert set(args) <= set(MODULE_OPTIONS), set(args) - set(MODULE_OPTIONS)
     assert args["survey_spec"] == spec and args["survey_enabled"] is True
     assert (ROOT / args["playbook"]).is_file() and args["playbook"] == f"playbooks/{source.stem}.yml"
-    assert args["name"].startswith(source.name[:16])
+    assert args["name"].startswith(source.name[:16]) and len(args["name"]) <= 512  # AWX's limit
     assert args["ask_limit_on_launch"] is True and args["ask_variables_on_launch"] is False
     assert args["allow_simultaneous"] is False
     assert args["extra_vars"] == {"procc_run_id": "awx-{{ awx_job_id }}"}
@@ -473,6 +473,23 @@ def test_a_procedure_without_parameters_has_no_survey(tmp_path: Path) -> None:
     assert sorted(p.name for p in (project / "awx").iterdir()) == ["PROC-AWX-001-survey.yml"]
     args = load_job_template(project / "awx" / "PROC-AWX-001-survey.yml")
     assert args["survey_enabled"] is False and "survey_spec" not in args
+
+
+def test_a_long_title_fits_awx_s_name_limit(tmp_path: Path) -> None:
+    project = _project(tmp_path, "x" * 600)
+    _generate(project)
+    args = load_job_template(project / "awx" / "PROC-AWX-001-survey.yml")
+    assert len(args["name"]) == 512 and args["name"].startswith("PROC-AWX-001 | Survey xxx")
+
+
+def test_the_output_folder_is_the_project_s_wherever_procc_runs(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    res = procc("awx", "PROC-AWX-001", cwd=project / "procedures")
+    assert res.returncode == 0, res.stderr
+    assert (project / "awx" / "PROC-AWX-001-survey.survey.json").is_file()
+    assert not (project / "procedures" / "awx").exists()
+    res = procc("awx", "PROC-AWX-404", cwd=project)
+    assert res.returncode == 2 and "PROC-AWX-404" in res.stderr and "Traceback" not in res.stderr
 
 
 # ---------------------------------------------------------------------------
