@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -563,3 +564,98 @@ def test_the_job_template_playbook_sends_every_text_verbatim(tmp_path: Path) -> 
     res = play()
     assert res.returncode != 0 and "procc_awx_organization=ORGANIZATION" in res.stdout
     assert not record.exists()
+
+
+# ---------------------------------------------------------------------------
+# A launch as AWX does it: survey answers into the compiled playbook
+
+LAUNCH = """\
+id: PROC-AWX-002
+type: maintenance
+title: Lanzamiento desde AWX
+criticality: low
+frequency: on-demand
+estimated_minutes: 5
+version: 1.0.0
+updated: 2026-11-28
+author: Equipo
+hosts: all
+parameters:
+  workdir: {description: Directorio de trabajo, required: true, type: path}
+  service_port: {description: Puerto HTTP, type: port, default: "8080"}
+  db_port: {description: Puerto de PostgreSQL, type: port, default: "5432"}
+  mode: {description: Modo, choices: [fast, slow], default: slow}
+  note: {description: Nota libre, default: ninguna}
+purpose:
+  what: Escribe lo que recibe
+steps:
+  - title: Escribir los valores
+    minutes: 1
+    run: |
+      printf '%s|%s|%s|%s|%s\\n' "{{ procc_run_id }}" "{{ service_port }}" "{{ db_port }}" "{{ mode }}" \\
+        "{{ note }}" > {{ workdir }}/out
+    validate:
+      run: test -s {{ workdir }}/out
+"""
+
+
+def answer_problems(q: dict[str, Any], value: Any) -> list[str]:
+    """Why AWX would refuse ``value`` as the answer to ``q`` at launch (its answer validation)."""
+    if q["type"] in ("text", "textarea", "password"):
+        return [] if isinstance(value, str) and _in_bounds(q, value) else ["bad text answer"]
+    if q["type"] == "integer":
+        return [] if type(value) is int and _in_bounds(q, value) else ["bad integer answer"]
+    if q["type"] == "multiplechoice":
+        return [] if value in _lines(q["choices"]) else ["not a choice"]
+    return ["unexpected type"]
+
+
+def awx_extravars(template_vars: dict[str, Any], meta: dict[str, Any], answers: dict[str, Any]) -> str:
+    """The extra vars file AWX writes for a job: the job template's own extra vars as they are
+    (trusted, ALLOW_JINJA_IN_EXTRA_VARS=template), every other string key and value tagged !unsafe."""
+
+    class Tagging(yaml.SafeDumper):
+        def represent_data(self, data: Any) -> Any:
+            if isinstance(data, str):
+                return self.represent_scalar("!unsafe", data)
+            return super().represent_data(data)
+
+    out = []
+    for key, value in {**template_vars, **meta, **answers}.items():
+        dumper = yaml.SafeDumper if template_vars.get(key) == value and key not in answers else Tagging
+        out.append(yaml.dump({key: value}, Dumper=dumper, default_flow_style=False))
+    return "".join(out)
+
+
+@pytest.mark.slow
+def test_survey_answers_launch_the_compiled_playbook_as_awx_would(tmp_path: Path) -> None:
+    """Answers valid for the survey (a blank optional question sends nothing) run the playbook as they are."""
+    project = tmp_path / "p"
+    (project / "procedures").mkdir(parents=True)
+    (project / "procedures" / "PROC-AWX-002-launch.yml").write_text(LAUNCH, encoding="utf-8")
+    for cmd in (["compile", "-q"], ["awx"]):
+        res = procc(*cmd, cwd=project)
+        assert res.returncode == 0, res.stderr
+    args = load_job_template(project / "awx" / "PROC-AWX-002-launch.yml")
+    questions = {q["variable"]: q for q in args["survey_spec"]["spec"]}
+    work = tmp_path / "work"
+    work.mkdir()
+    marker = tmp_path / "pwned"
+    answers = {"workdir": str(work), "service_port": 9090, "mode": "fast",
+               "note": "{{ lookup('pipe', 'touch " + str(marker) + "') }}"}  # db_port: left blank
+    for name, value in answers.items():
+        assert answer_problems(questions[name], value) == [], name
+    assert [v for v, q in questions.items() if q["required"] and v not in answers] == []
+    extravars = tmp_path / "extravars"
+    extravars.write_text(awx_extravars(json.loads(json.dumps(args["extra_vars"])), {"awx_job_id": 42, "tower_job_id": 42}, answers),
+                         encoding="utf-8")
+    inventory = tmp_path / "hosts"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n",
+                         encoding="utf-8")
+    res = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "-e", f"@{extravars}",
+                          args["playbook"]], cwd=project, capture_output=True, text=True, timeout=300, check=False,
+                         env={**os.environ, "ANSIBLE_LOCALHOST_WARNING": "false"})
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr
+    line = (work / "out").read_text(encoding="utf-8").strip()
+    assert line == f"awx-42|9090|5432|fast|{answers['note']}"
+    assert not marker.exists()
