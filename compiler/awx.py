@@ -72,7 +72,6 @@ from compiler.parse import Source
 from compiler.project import Output
 from compiler.yamlout import Unsafe
 
-DEFAULT_OUT = Path("awx")
 NAME_MAX = 512  # AWX: the name of a job template (CommonModel.name)
 # The playbook's int check (model._INT): at most 18 digits.
 INT_MIN = -(10**18 - 1)

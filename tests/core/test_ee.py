@@ -8,6 +8,7 @@ roles, or the modules the playbooks call.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -160,6 +161,16 @@ def test_every_module_and_role_the_playbooks_use_is_in_the_ee() -> None:
                     missing.add(f"{f.name}: role {name}")
     assert "prometheus_check" in used and "ansible.builtin.shell" in used
     assert missing == set()
+
+
+@pytest.mark.slow
+def test_the_definition_passes_ansible_lint_and_its_ee_schema(tmp_path: Path) -> None:
+    """ansible-lint checks an execution-environment.yml against its schema (and yamllint's rules)."""
+    res = subprocess.run([str(BIN / "ansible-lint"), "--offline", "--profile", "production", "--nocolor",
+                          str(DEFINITION)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+                         env={**os.environ, "ANSIBLE_LOCAL_TEMP": str(tmp_path)})
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "1 files processed" in res.stdout + res.stderr
 
 
 @pytest.mark.slow
