@@ -406,6 +406,10 @@ def test_parameters_map_to_questions(tmp_path: Path) -> None:
     assert all("default" not in x for x in spec["spec"])
     assert "Por defecto: 8080" in q["service_port"]["question_description"]
     assert not q["service_port"]["required"]
+    _, en = _generate(tmp_path, "--lang", "en")
+    assert en["release"]["question_description"] == ("El nombre de la release. Must match the regular expression "
+                                                     "^v[0-9]+$ (checked by the playbook, not by the survey).")
+    assert "Default: 8080" in en["service_port"]["question_description"]
 
 
 def test_a_secret_is_a_password_question_and_its_default_appears_nowhere(tmp_path: Path) -> None:
