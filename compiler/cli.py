@@ -103,7 +103,6 @@ def _init(args: argparse.Namespace) -> int:
 def _awx(args: argparse.Namespace) -> int:
     """``procc awx``: job template definitions and surveys for AWX / Automation Controller."""
     from compiler import awx, project
-    from compiler.errors import CompileError
     from compiler.parse import parse_file
 
     root = project.find_root()
