@@ -100,6 +100,36 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _awx(args: argparse.Namespace) -> int:
+    """``procc awx``: job template definitions and surveys for AWX / Automation Controller."""
+    from compiler import awx, project
+    from compiler.parse import parse_file
+
+    root = project.find_root()
+    files = project.sources(root, args.paths)
+    if not files:
+        raise UsageError(f"procc: no procedures found in {root / project.PROCEDURES}")
+    out_dir = Path(args.out)
+    out_dir = out_dir if out_dir.is_absolute() else root / out_dir
+    opts = awx.Options(playbooks_dir=args.playbooks_dir, lang=args.lang, survey_defaults=args.survey_defaults)
+    bad = written = 0
+    for f in files:
+        try:
+            outs = awx.outputs(parse_file(f, project.display(f, root)), out_dir, opts, args.out)
+        except CompileError as exc:
+            for d in exc.diagnostics:
+                print(d.format(), file=sys.stderr)
+            bad += 1
+            continue
+        for o in outs:
+            if project.write(o):
+                written += 1
+                print(f"wrote {project.display(o.path, root)}")
+    print(f"procc awx: job templates of {len(files) - bad} procedure(s) in {project.display(out_dir, root)}, "
+          f"{written} file(s) changed")
+    return 1 if bad else 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from compiler.schema import schema_text
 
@@ -216,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create a new procc project (procedures, inventories, ansible.cfg, docs)")
     p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="where (default: the current directory)")
     p.set_defaults(func=_init)
+
+    p = sub.add_parser("awx", help="write AWX job templates with surveys for the compiled playbooks")
+    p.add_argument("paths", nargs="*", metavar="PROC",
+                   help="procedure files, directories or ids (default: procedures/*.yml)")
+    p.add_argument("--out", default="awx", metavar="DIR", help="where the files go (default: %(default)s)")
+    p.add_argument("--playbooks-dir", default="playbooks", metavar="DIR",
+                   help="the compiled playbooks' folder in the AWX project (default: %(default)s)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the survey's notes (default: es)")
+    p.add_argument("--survey-defaults", action="store_true",
+                   help="put parameter defaults in the survey (AWX then always sends them, over inventory vars)")
+    p.set_defaults(func=_awx)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the procedure format")
     p.set_defaults(func=_schema)

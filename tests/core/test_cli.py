@@ -21,6 +21,7 @@ SMOKE: dict[str, tuple[list[str], set[int], str]] = {
     "check": (["check"], {0}, "up to date"),
     "template": (["template"], {0}, "## Proposito"),
     "init": (["init", "new-project"], {0}, "created"),
+    "awx": (["awx", "PROC-TEST-001"], {0}, "wrote awx/PROC-TEST-001-four-steps.survey.json"),
     "schema": (["schema"], {0}, '"$schema"'),
     "run": (["run", "PROC-TEST-404", "--no-record"], {2}, "PROC-TEST-404"),
     "history": (["history", "PROC-TEST-001"], {0}, "no recorded runs"),
