@@ -14,6 +14,7 @@ from pathlib import Path
 from compiler import gates, history, params, project
 from compiler.errors import UsageError
 from compiler.history.events import Tracker
+from compiler.i18n import words
 from compiler.parse import Source, parse_file
 from compiler.progress import PlainDisplay, make_display
 from compiler.runner import RunRequest, execute, read_vault
@@ -180,10 +181,12 @@ def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
     print(f"== {proc.id} v{proc.version}: {label} ==")
     if out.result.summary:
         print(out.result.summary)
+    w = words(req.lang)
     if t.failed_step and not req.fail_at:
         st = t.steps[t.failed_step]
-        print(f"failed step: Paso {st.number} ({st.title}): {st.message or t.failed_msg}")
-    elif t.failed_task and out.outcome == "failed" and not t.failed_step:
+        print(f"failed step: {w['step']} {st.number} ({st.title}): {st.message or t.failed_msg}")
+    elif t.failed_task and out.outcome == "failed" and not out.result.results:
+        # No host reported a result (the playbook stopped early): the last failed task is all there is.
         print(f"failed at: {t.failed_task}: {t.failed_msg}")
     print(f"rollbacks executed: {', '.join(t.rollbacks) or 'none'}"
           + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
