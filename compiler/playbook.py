@@ -204,9 +204,16 @@ class _Builder:
                                           ["always"], kind="preflight")]
         for i, check in enumerate(self.proc.preflight, 1):
             task = self._check(f"{w['step']} P{i}", check, ["preflight"])
-            task.setdefault("vars", {}).update(tag_vars(f"P{i}", "preflight"))
-            tasks.append(task)
+            tasks.append(self.tagged(task, f"P{i}", "preflight"))
         return tasks
+
+    def tagged(self, task: Task, step: int | str | None, kind: str) -> Task:
+        """``task`` tagged for the runner; a role include is wrapped in a tagged block
+        (its own vars are the role's arguments, which must keep the role's prefix)."""
+        if "ansible.builtin.include_role" in task:
+            return {"name": task["name"], "vars": tag_vars(step, kind), "block": [task], "tags": task["tags"]}
+        task.setdefault("vars", {}).update(tag_vars(step, kind))
+        return task
 
     def _check(self, prefix: str, check: Check, tags: list[str]) -> Task:
         return self.checked(prefix, check.title, check, check.expect, check.retries, check.delay, tags)
@@ -256,8 +263,7 @@ class _Builder:
         if step.validate_ is not None:
             v = step.validate_
             check = self.checked(f"{p} | {w['validate_task']}", step.title, v, v.expect, v.retries, v.delay, tags)
-            check.setdefault("vars", {}).update(tag_vars(kind="validate"))
-            tasks.append(check)
+            tasks.append(self.tagged(check, None, "validate"))
             tasks.append(self.guard(p, tags))
         tasks.append(self.setfact(f"{p} | {w['t_done']}", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"},
                                   tags, kind="done"))
@@ -348,9 +354,7 @@ class _Builder:
             tasks.extend(self._metric(prefix, m, tags))
         for s in fv.smoke:
             tasks.append(self._check(prefix, s, tags))
-        for t in tasks[1:]:
-            t.setdefault("vars", {}).update(tag_vars(kind="final"))
-        return tasks
+        return [tasks[0], *(self.tagged(t, None, "final") for t in tasks[1:])]
 
     def _health(self, prefix: str, h: HealthCheck, tags: list[str]) -> Task:
         title = h.name or f"GET {h.url}"
@@ -649,7 +653,7 @@ class _Builder:
         result_task["vars"]["procc_o"] = outcome
         tasks: list[Task] = [
             fleet,
-            rollback,
+            *([rollback] if rollback["block"] else []),
             result_task,
             {
                 "name": f"Procc | {w['t_drill_passed']}",
