@@ -180,3 +180,14 @@ def test_final_validation_failure_with_full_rollback_is_rolled_back_and_lists_ir
     assert end["rollbacks"] == ["R1"]
     assert _lines(root / "work" / "rollback.log") == ["full"]
     assert "metric error_rate = 0.5" in end["hosts"]["localhost"]["message"]
+
+
+def test_preflight_failure_names_the_check_and_nothing_after_it(root: Path) -> None:
+    res = procc(root, "run", "PROC-TEST-011", "-e", f"workdir={root / 'missing'}", "--plain")
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out
+    assert "FAILED in pre-flight (Paso P1 | Check the working directory)" in out, out
+    assert "no step was run" in out
+    # Not a spurious "failed at: Post-Ejecucion | ..." line (post ran and succeeded or was empty).
+    assert "failed at:" not in out and "Post-Ejecucion" not in out.split("==", 2)[-1], out
+    assert "rc 1" in out
