@@ -1,4 +1,4 @@
-"""The playbook backend: a Procedure as an Ansible play, built as Python data.
+"""The playbook backend: a Procedure as an Ansible playbook, built as Python data.
 
 Failure semantics (DESIGN.md): pre-flight first; each step is marked started,
 run, then validated; when step k fails, the rollbacks of the started steps
@@ -7,6 +7,32 @@ not stop the others); a failed final validation runs the full rollback;
 post-execution always runs. ``procc_fail_at=K`` is a drill: step K fails right
 after its commands and the run succeeds only if every started step was
 rolled back cleanly.
+
+Two plays. The *run play* does the above on each host (``serial`` when the
+procedure says so) and never fails a host itself: a failed host is rescued
+and marks ``procc_halt``. The *outcome play* then runs on every host at once,
+computes each host's ``procc_result`` (see :mod:`compiler.protocol`, which
+also documents how the runner maps tasks to steps) and fails every host
+that did not succeed with a human summary, for ansible-playbook and AWX.
+
+Multi-host decision: **a procedure runs all-or-nothing across its hosts.**
+When any host fails (a step, a validation, or it becomes unreachable), the
+run stops: later serial batches run nothing (``not-run``), and the outcome
+play rolls back the started steps of every host that had not failed itself,
+newest first (a rolling deployment failing on the second host leaves the
+first as it was). Hosts keep running in lock-step within a batch, so in a
+non-serial play the others finish their steps before being rolled back.
+
+Unreachable hosts: a step block has ``ignore_unreachable: true``, so a host
+lost mid-step stays in the play; a guard after the step's commands (and
+after its validation) fails it on the controller, its rescue skips the
+rollbacks it cannot run, and the summary names it with the exact ``procc
+rollback PROC --run ID --limit HOST``. The rescue must not fail the host:
+ansible-playbook skips every later play once all hosts of a serial batch
+failed, which would skip the outcome play. A host lost outside a step (in a
+pre-flight check or a role's own task) is dropped by Ansible; it never
+reaches the end of the run play (``procc_finished``), which the outcome play
+also counts as a failed host.
 """
 
 from __future__ import annotations
