@@ -438,10 +438,10 @@ class _Builder:
             "step": (f"{{{{ procc_current if procc_phase == 'step' and not {msg}.startswith('procc-cancel')"
                      " else none }}"),
             "task": "{{ ansible_failed_task.name | default('') }}",
-            "message": f"{{{{ {msg} | truncate(300, true) }}}}",
+            "message": f"{{{{ {HIDDEN_MSG} if {HIDDEN} else {msg} | truncate(300, true) }}}}",
             "rc": "{{ ansible_failed_result.rc | default(none) }}",
-            "stderr": TAIL.format(stream="stderr"),
-            "stdout": TAIL.format(stream="stdout"),
+            "stderr": f"{{{{ [] if {HIDDEN} else {TAIL_EXPR.format(stream='stderr')} }}}}",
+            "stdout": f"{{{{ [] if {HIDDEN} else {TAIL_EXPR.format(stream='stdout')} }}}}",
             "drill": f"{{{{ {msg}.startswith('{DRILL_MARK}') }}}}",
             "cancel": f"{{{{ {msg}.startswith('procc-cancel') }}}}",
             "unreachable": f"{{{{ {msg}.startswith('procc-unreachable') }}}}",
@@ -501,9 +501,10 @@ class _Builder:
         msg = "((ansible_failed_result.msg | default('')) | string)"
         error = (
             f"{{{{ procc_rollback_errors | default([]) + [{{'ref': {ref}, 'task': ansible_failed_task.name"
-            f" | default(''), 'message': {msg} | truncate(300, true), 'rc': ansible_failed_result.rc"
-            " | default(none), 'stderr': " + TAIL_EXPR.format(stream="stderr")
-            + ", 'stdout': " + TAIL_EXPR.format(stream="stdout") + "}] }}"
+            f" | default(''), 'message': {HIDDEN_MSG} if {HIDDEN} else {msg} | truncate(300, true),"
+            " 'rc': ansible_failed_result.rc | default(none),"
+            f" 'stderr': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stderr')},"
+            f" 'stdout': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stdout')}}}] }}}}"
         )
         step_ref: int | str = int(ref) if ref.isdigit() else ref.strip("'")
         return {
@@ -757,7 +758,10 @@ RUN_STATE: dict[str, Any] = {
 # The last 10 lines of a failed task's output stream, each cut at 300 characters.
 TAIL_EXPR = ("((ansible_failed_result.{stream} | default('')) | string).splitlines()[-10:]"
              " | map('truncate', 300, true) | list")
-TAIL = "{{{{ " + TAIL_EXPR + " }}}}"
+# A failed no_log task (it sees a secret): its output and message stay hidden, its rc does not.
+HIDDEN = "(ansible_failed_task.no_log | default(false) | bool)"
+HIDDEN_MSG = ("(('non-zero return code; ' if (ansible_failed_result.rc | default(0)) != 0 else '')"
+              " ~ 'output hidden by no_log')")
 
 # The hosts of this run that failed (their rescue set procc_halt), as seen from any host.
 HALTED = ("ansible_play_hosts_all | map('extract', hostvars) | selectattr('procc_halt', 'defined')"
