@@ -191,3 +191,53 @@ def test_preflight_failure_names_the_check_and_nothing_after_it(root: Path) -> N
     # Not a spurious "failed at: Post-Ejecucion | ..." line (post ran and succeeded or was empty).
     assert "failed at:" not in out and "Post-Ejecucion" not in out.split("==", 2)[-1], out
     assert "rc 1" in out
+
+
+SECRET_PROC = """\
+id: PROC-TEST-012
+type: maintenance
+title: Hidden failure fixture
+criticality: low
+frequency: on-demand
+estimated_minutes: 1
+version: 1.0.0
+updated: 2026-11-29
+author: Procc team
+reviewers: [Reviewer One]
+hosts: all
+parameters:
+  token:
+    description: An API token
+    required: true
+    secret: true
+    env: PROCC_T012_TOKEN
+purpose:
+  what: One module step that sees a secret and fails.
+  when: [procc tests]
+  when_not: [Never in production]
+  impact: {users: None, systems: None, data: None, sla: None}
+steps:
+  - title: Call the API
+    minutes: 1
+    task:
+      ansible.builtin.command:
+        argv: [sh, -c, "echo derived-from-the-token >&2; exit 4", "{{ token }}"]
+    rollback:
+      run: "true"
+changelog:
+  - {version: 1.0.0, date: 2026-11-29, author: Procc team, changes: First version}
+"""
+
+
+def test_failed_no_log_step_keeps_its_rc_and_hides_its_output(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "procedures").mkdir(parents=True)
+    (root / "procedures" / "PROC-TEST-012-hidden.yml").write_text(SECRET_PROC, encoding="utf-8")
+    res = procc(root, "run", "PROC-TEST-012", "--plain", extra_env={"PROCC_T012_TOKEN": "s3cr3t-T0ken"})
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out
+    assert "FAILED at step 1" in out and "rc 4" in out and "output hidden by no_log" in out, out
+    # What a module's output may derive from a secret never reaches the summary or the history.
+    assert "derived-from-the-token" not in out and "s3cr3t-T0ken" not in out
+    history = (root / "procedures" / "history" / "PROC-TEST-012.jsonl").read_text(encoding="utf-8")
+    assert "derived-from-the-token" not in history and "output hidden by no_log" in history
