@@ -242,9 +242,14 @@ def history_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
+def _started_of(root: Path, src: Source, run_id: str, limit: str | None = None) -> list[int]:
     runs, _ = history.read(history.history_path(root, src.procedure.id))
     for r in runs:
+        # --limit HOST: the steps that host started (the summary's command for a lost host).
+        hosts = r.get("hosts") if r.run_id == run_id else None
+        if limit and isinstance(hosts, dict) and isinstance(hosts.get(limit), dict) \
+                and isinstance(hosts[limit].get("started"), list):
+            return [int(k) for k in hosts[limit]["started"]]
         if r.run_id == run_id and isinstance(r.get("started"), list):
             return [int(k) for k in r.get("started")]
     state = root / ".procc" / "runs" / run_id / "state.json"
@@ -265,7 +270,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
     if args.run_id:
-        steps = _started_of(root, src, args.run_id)
+        steps = _started_of(root, src, args.run_id, args.limit)
         text = steps_rollback(proc, steps, args.lang)
         what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))}"
     else:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from compiler import playbook
 from compiler.i18n import TABLES
 from compiler.parse import parse_file
-from tests.run.helpers import procc
+from tests.run.helpers import BIN, env, procc
 
 pytestmark = pytest.mark.slow
 
@@ -241,3 +243,17 @@ def test_failed_no_log_step_keeps_its_rc_and_hides_its_output(tmp_path: Path) ->
     assert "derived-from-the-token" not in out and "s3cr3t-T0ken" not in out
     history = (root / "procedures" / "history" / "PROC-TEST-012.jsonl").read_text(encoding="utf-8")
     assert "derived-from-the-token" not in history and "output hidden by no_log" in history
+
+
+def test_plain_ansible_playbook_gets_the_same_summary_as_its_fail_message(root: Path, tmp_path: Path) -> None:
+    # The AWX / ansible-playbook route: no procc on the controller, the result is the playbook's own.
+    pb = tmp_path / "playbook.yml"
+    pb.write_text(playbook.render(parse_file(root / "procedures" / NAME, NAME).procedure, "en"), encoding="utf-8")
+    res = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(pb),
+         "-e", f"workdir={root / 'work'}", "-e", "fail_what=step", "-e", f"ansible_python_interpreter={sys.executable}"],
+        capture_output=True, text=True, env=env(), timeout=300, check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode == 2, out
+    assert "PROC-TEST-011 localhost: FAILED at step 3 (Step 3 | Apply the change)" in out, out
+    assert "No such file or directory" in out and "rolled back: 3, 2, 1" in out, out

@@ -82,3 +82,10 @@ def test_unreachable_host_in_a_rolling_run_rolls_back_the_other(ssh_fleet: Fleet
     assert end["hosts"]["procc-h2"]["failed_step"] == 2
     assert end["hosts"]["procc-h1"]["outcome"] == "rolled-back", end["hosts"]
     assert end["hosts"]["procc-h1"]["rolled_back"] == [3, 2, 1]
+    # Once it is back (only its session was killed), the printed command finishes the job there.
+    back = procc(root, "rollback", "PROC-TEST-010", "--run", run_id, "--limit", "procc-h2", "-i", str(inventory),
+                 "-e", f"workdir={work}", timeout=300)
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert _lines(lost / "rollback.log") == ["two", "one"]
+    assert not any((lost / m).exists() for m in ("one", "two", "three"))
+    assert _lines(first / "rollback.log") == ["three", "two", "one"]  # procc-h1 untouched by it
