@@ -303,15 +303,13 @@ class _Builder:
 
     def guard(self, p: str, tags: list[str]) -> Task:
         """Fail on the controller when the host dropped off (its result is ``unreachable``)."""
-        results = "[procc_out | default({}), procc_job_status | default({}), procc_check | default({})]"
         return {
             "name": f"{p} | {self.w['t_guard']}",
             "ansible.builtin.fail": {
                 "msg": "procc-unreachable: {{ (procc_lost | first).msg | default('') }}",
             },
-            "when": "procc_lost | length > 0",
-            "vars": {"procc_lost": f"{{{{ {results} | select('unreachable') | list }}}}",
-                     **tag_vars(kind="guard")},
+            "when": "procc_lost | length > 0",  # a play var (LOST): the step's results that are unreachable
+            "vars": tag_vars(kind="guard"),
             "tags": tags,
         }
 
@@ -498,14 +496,6 @@ class _Builder:
         body: Task = {"name": body_name}
         body.update(self.action(act, changed=True))
         body["tags"] = rb_tags
-        msg = "((ansible_failed_result.msg | default('')) | string)"
-        error = (
-            f"{{{{ procc_rollback_errors | default([]) + [{{'ref': {ref}, 'task': ansible_failed_task.name"
-            f" | default(''), 'message': {HIDDEN_MSG} if {HIDDEN} else {msg} | truncate(300, true),"
-            " 'rc': ansible_failed_result.rc | default(none),"
-            f" 'stderr': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stderr')},"
-            f" 'stdout': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stdout')}}}] }}}}"
-        )
         step_ref: int | str = int(ref) if ref.isdigit() else ref.strip("'")
         return {
             "name": name,
@@ -519,7 +509,8 @@ class _Builder:
             "rescue": [
                 self.setfact(f"{marker} {w['t_rb_failed']}",
                              {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{ref}] }}}}",
-                              "procc_rollback_errors": error}, rb_tags, kind="rollback-failed"),
+                              "procc_rollback_errors": "{{ procc_rollback_errors | default([]) + [procc_rollback_error] }}"},
+                             rb_tags, kind="rollback-failed"),
             ],
             **({"when": when} if when else {}),
             "tags": rb_tags,
@@ -592,6 +583,9 @@ class _Builder:
             "procc_cancel_file": "",
             **RUN_STATE,
             "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
+            # Templated when used (once per play, not once per step in the file).
+            "procc_lost": LOST,
+            "procc_rollback_error": ROLLBACK_ERROR,
         }
         play_vars.update(self.parameter_defaults())
         return play_vars
@@ -758,10 +752,23 @@ RUN_STATE: dict[str, Any] = {
 # The last 10 lines of a failed task's output stream, each cut at 300 characters.
 TAIL_EXPR = ("((ansible_failed_result.{stream} | default('')) | string).splitlines()[-10:]"
              " | map('truncate', 300, true) | list")
+# The results of a step's tasks that found the host unreachable (the guard's condition).
+LOST = ("{{ [procc_out | default({}), procc_job_status | default({}), procc_check | default({})]"
+        " | select('unreachable') | list }}")
+
 # A failed no_log task (it sees a secret): its output and message stay hidden, its rc does not.
 HIDDEN = "(ansible_failed_task.no_log | default(false) | bool)"
 HIDDEN_MSG = ("(('non-zero return code; ' if (ansible_failed_result.rc | default(0)) != 0 else '')"
               " ~ 'output hidden by no_log')")
+
+# A failed rollback's cause, read in its block's rescue (procc_step is the block's ref).
+ROLLBACK_ERROR = (
+    "{{ {'ref': procc_step, 'task': ansible_failed_task.name | default(''),"
+    f" 'message': {HIDDEN_MSG} if {HIDDEN} else ((ansible_failed_result.msg | default('')) | string)"
+    " | truncate(300, true), 'rc': ansible_failed_result.rc | default(none),"
+    f" 'stderr': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stderr')},"
+    f" 'stdout': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stdout')}}} }}}}"
+)
 
 # The hosts of this run that failed (their rescue set procc_halt), as seen from any host.
 HALTED = ("ansible_play_hosts_all | map('extract', hostvars) | selectattr('procc_halt', 'defined')"

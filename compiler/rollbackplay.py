@@ -32,7 +32,8 @@ def _play(b: playbook._Builder, tasks: list[Task], title: str) -> str:
         },
     }]
     play = b.play_header(title)
-    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": [], **b.parameter_defaults()}
+    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": [],
+                    "procc_rollback_error": playbook.ROLLBACK_ERROR, **b.parameter_defaults()}
     play["tasks"] = tasks
     return dump(playbook._ordered([play]))
 
