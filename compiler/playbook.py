@@ -1,4 +1,4 @@
-"""The playbook backend: a Procedure as an Ansible play, built as Python data.
+"""The playbook backend: a Procedure as an Ansible playbook, built as Python data.
 
 Failure semantics (DESIGN.md): pre-flight first; each step is marked started,
 run, then validated; when step k fails, the rollbacks of the started steps
@@ -7,6 +7,32 @@ not stop the others); a failed final validation runs the full rollback;
 post-execution always runs. ``procc_fail_at=K`` is a drill: step K fails right
 after its commands and the run succeeds only if every started step was
 rolled back cleanly.
+
+Two plays. The *run play* does the above on each host (``serial`` when the
+procedure says so) and never fails a host itself: a failed host is rescued
+and marks ``procc_halt``. The *outcome play* then runs on every host at once,
+computes each host's ``procc_result`` (see :mod:`compiler.protocol`, which
+also documents how the runner maps tasks to steps) and fails every host
+that did not succeed with a human summary, for ansible-playbook and AWX.
+
+Multi-host decision: **a procedure runs all-or-nothing across its hosts.**
+When any host fails (a step, a validation, or it becomes unreachable), the
+run stops: later serial batches run nothing (``not-run``), and the outcome
+play rolls back the started steps of every host that had not failed itself,
+newest first (a rolling deployment failing on the second host leaves the
+first as it was). Hosts keep running in lock-step within a batch, so in a
+non-serial play the others finish their steps before being rolled back.
+
+Unreachable hosts: a step block has ``ignore_unreachable: true``, so a host
+lost mid-step stays in the play; a guard after the step's commands (and
+after its validation) fails it on the controller, its rescue skips the
+rollbacks it cannot run, and the summary names it with the exact ``procc
+rollback PROC --run ID --limit HOST``. The rescue must not fail the host:
+ansible-playbook skips every later play once all hosts of a serial batch
+failed, which would skip the outcome play. A host lost outside a step (in a
+pre-flight check or a role's own task) is dropped by Ansible; it never
+reaches the end of the run play (``procc_finished``), which the outcome play
+also counts as a failed host.
 """
 
 from __future__ import annotations
@@ -16,6 +42,18 @@ from typing import Any
 from compiler import shellvars, templating
 from compiler.i18n import Lang, words
 from compiler.model import Action, Check, Expect, HealthCheck, Metric, Procedure, Step
+from compiler.playbookexpr import (
+    FLEET_BAD,
+    HALTED,
+    HIDDEN,
+    HIDDEN_MSG,
+    LOST,
+    OUTCOME,
+    ROLLBACK_ERROR,
+    SUMMARY,
+    TAIL_EXPR,
+)
+from compiler.protocol import tag_vars
 from compiler.yamlout import Unsafe, dump
 
 Task = dict[str, Any]
@@ -151,10 +189,13 @@ class _Builder:
         task["tags"] = tags
         return task
 
-    def setfact(self, name: str, facts: dict[str, Any], tags: list[str], when: str | None = None) -> Task:
+    def setfact(self, name: str, facts: dict[str, Any], tags: list[str], when: str | None = None,
+                kind: str | None = None) -> Task:
         task: Task = {"name": name, "ansible.builtin.set_fact": facts}
         if when:
             task["when"] = when
+        if kind:
+            task["vars"] = tag_vars(kind=kind)
         task["tags"] = tags
         return task
 
@@ -181,82 +222,131 @@ class _Builder:
                 pvars[f"procc_choices_{pname}"] = [Unsafe(c) for c in param.choices]
                 that.append(f"{pname} is not defined or ({pname} | string) in procc_choices_{pname}")
         task: Task = {
-            "name": "Procc | Verificar parametros",
+            "name": f"Procc | {self.w['t_params']}",
             "ansible.builtin.assert": {
                 "that": that or ["true"],
                 "fail_msg": "procc: invalid or missing parameters",
                 "quiet": True,
             },
         }
-        if pvars:
-            task["vars"] = pvars
+        task["vars"] = {**pvars, **tag_vars(kind="init")}
         if any(p.secret for p in self.proc.parameters.values()):
             task["no_log"] = True
         task["tags"] = ["always"]
         return task
 
     def preflight(self) -> list[Task]:
-        tasks: list[Task] = [self.setfact("Procc | Fase: pre-flight", {"procc_phase": "preflight"}, ["always"])]
+        w = self.w
+        tasks: list[Task] = [self.setfact(f"Procc | {w['t_phase_preflight']}", {"procc_phase": "preflight"},
+                                          ["always"], kind="preflight")]
         for i, check in enumerate(self.proc.preflight, 1):
-            tasks.append(self._check(f"{self.w['step']} P{i}", check, ["preflight"]))
+            task = self._check(f"{w['step']} P{i}", check, ["preflight"])
+            tasks.append(self.tagged(task, f"P{i}", "preflight"))
         return tasks
+
+    def tagged(self, task: Task, step: int | str | None, kind: str) -> Task:
+        """``task`` tagged for the runner; a role include is wrapped in a tagged block
+        (its own vars are the role's arguments, which must keep the role's prefix)."""
+        if "ansible.builtin.include_role" in task:
+            return {"name": task["name"], "vars": tag_vars(step, kind), "block": [task], "tags": task["tags"]}
+        task.setdefault("vars", {}).update(tag_vars(step, kind))
+        return task
 
     def _check(self, prefix: str, check: Check, tags: list[str]) -> Task:
         return self.checked(prefix, check.title, check, check.expect, check.retries, check.delay, tags)
 
-    def step(self, k: int, step: Step) -> list[Task]:
-        p = f"{self.w['step']} {k}"
+    def step(self, k: int, step: Step) -> Task:
+        """Step ``k`` as one block tagged ``procc_step: k``; its tasks say their ``procc_kind``.
+
+        ``ignore_unreachable`` keeps a host that drops off mid-step in the
+        play: the guard after its commands (and after its validation) fails
+        it on the controller, so its rescue runs and the run stops.
+        """
+        w = self.w
+        p = f"{w['step']} {k}"
         tags = [f"step{k}"] + ([step.id] if step.id else [])
         tasks: list[Task] = [
+            # A graceful stop asked for before this step (procc's cancel flag file
+            # on the controller) fails here, so the rescue rolls back steps < k.
+            {
+                "name": f"{p} | {w['t_cancel']}",
+                "ansible.builtin.fail": {"msg": f"procc-cancel: stop requested before step {k}"},
+                "when": "procc_cancel_file is exists",
+                "vars": tag_vars(kind="cancel"),
+                "tags": tags,
+            },
             self.setfact(
-                f"{p} | {self.w['start_task']}",
+                f"{p} | {w['start_task']}",
                 {"procc_phase": "step", "procc_current": k, "procc_started": f"{{{{ procc_started + [{k}] }}}}"},
-                tags,
-            )
+                tags, kind="start",
+            ),
         ]
-        # A graceful stop asked for before this step (procc's cancel flag file
-        # on the controller) fails here, so the rescue rolls back steps < k.
-        tasks.insert(0, {
-            "name": f"{p} | Detener si se pidio",
-            "ansible.builtin.fail": {"msg": f"procc-cancel: stop requested before step {k}"},
-            "when": "procc_cancel_file is exists",
-            "tags": tags,
-        })
         main: Task = {"name": self.name(p, step.title)}
         main.update(self.action(step, changed=True))
+        if step.kind != "role" and not step.is_interruptible:
+            main["register"] = "procc_out"
         main["tags"] = tags
         tasks.append(main)
         if step.is_interruptible:
             tasks.extend(self.interruptible(p, main, step.timeout, tags))
+        tasks.append(self.guard(p, tags))
         tasks.append({
-            "name": f"{p} | {self.w['drill_task']} (procc_fail_at={k})",
+            "name": f"{p} | {w['drill_task']} (procc_fail_at={k})",
             "ansible.builtin.fail": {"msg": f"{DRILL_MARK}: procc_fail_at={k}"},
             "when": f"procc_fail_at | int == {k}",
+            "vars": tag_vars(kind="drill"),
             "tags": tags,
         })
         if step.validate_ is not None:
             v = step.validate_
-            tasks.append(self.checked(f"{p} | {self.w['validate_task']}", step.title, v, v.expect,
-                                      v.retries, v.delay, tags))
-        tasks.append(self.setfact(f"{p} | Completado", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"}, tags))
-        return tasks
+            check = self.checked(f"{p} | {w['validate_task']}", step.title, v, v.expect, v.retries, v.delay, tags)
+            tasks.append(self.tagged(check, None, "validate"))
+            tasks.append(self.guard(p, tags))
+        tasks.append(self.setfact(f"{p} | {w['t_done']}", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"},
+                                  tags, kind="done"))
+        return {
+            "name": self.name(p, step.title),
+            "vars": tag_vars(k, "run"),
+            "ignore_unreachable": True,
+            "tags": tags,
+            "block": tasks,
+        }
+
+    def guard(self, p: str, tags: list[str]) -> Task:
+        """Fail on the controller when the host dropped off (its result is ``unreachable``)."""
+        return {
+            "name": f"{p} | {self.w['t_guard']}",
+            "ansible.builtin.fail": {
+                "msg": "procc-unreachable: {{ (procc_lost | first).msg | default('') }}",
+            },
+            "when": "procc_lost | length > 0",  # a play var (LOST): the step's results that are unreachable
+            "vars": tag_vars(kind="guard"),
+            "tags": tags,
+        }
 
     def interruptible(self, p: str, main: Task, timeout: int | None, tags: list[str]) -> list[Task]:
         """Run ``main`` asynchronously, polled until done or until procc asks to stop.
 
         A signal to ansible-playbook would skip rescue; this way the step's
         process is killed by the playbook itself and the rescue rolls back.
+        The ``wait`` task carries the step's result (rc, stderr) when it fails.
         """
+        w = self.w
         limit = timeout or 86400
         main.pop("timeout", None)
         main["async"] = limit
         main["poll"] = 0
         main["register"] = "procc_job"
         hidden = {"no_log": True} if main.get("no_log") else {}
-        running = "procc_job.ansible_job_id is defined and not procc_job_status.finished"
+        running = ("procc_job.ansible_job_id is defined and procc_job_status is not unreachable"
+                   " and not (procc_job_status.finished | default(true))")
+        placed = {
+            **({"delegate_to": main["delegate_to"]} if "delegate_to" in main else {}),
+            **({"become": main["become"]} if "become" in main else {}),
+        }
         return [
             {
-                "name": f"{p} | Esperar",
+                "name": f"{p} | {w['t_wait']}",
                 "ansible.builtin.async_status": {"jid": "{{ procc_job.ansible_job_id }}"},
                 "register": "procc_job_status",
                 "until": "procc_job_status.finished or procc_cancel_file is exists",
@@ -264,24 +354,25 @@ class _Builder:
                 "delay": 1,
                 "changed_when": "procc_job_status.finished | default(false)",
                 "when": "procc_job.ansible_job_id is defined",
-                **({"delegate_to": main["delegate_to"]} if "delegate_to" in main else {}),
-                **({"become": main["become"]} if "become" in main else {}),
+                "vars": tag_vars(kind="wait"),
+                **placed,
                 **hidden,
                 "tags": tags,
             },
             {
-                "name": f"{p} | Detener el proceso del paso",
+                "name": f"{p} | {w['t_kill']}",
                 "ansible.builtin.shell": {"cmd": KILL_JOB, "executable": "/bin/bash"},
                 "changed_when": True,
                 "when": running,
-                **({"delegate_to": main["delegate_to"]} if "delegate_to" in main else {}),
-                **({"become": main["become"]} if "become" in main else {}),
+                "vars": tag_vars(kind="kill"),
+                **placed,
                 "tags": tags,
             },
             {
-                "name": f"{p} | Detenido por procc",
+                "name": f"{p} | {w['t_stopped']}",
                 "ansible.builtin.fail": {"msg": "procc-cancel: step stopped on request"},
                 "when": running,
+                "vars": tag_vars(kind="stopped"),
                 "tags": tags,
             },
         ]
@@ -289,7 +380,8 @@ class _Builder:
     def final_validation(self) -> list[Task]:
         fv = self.proc.final_validation
         tags = ["final_validation"]
-        tasks: list[Task] = [self.setfact("Procc | Fase: validacion final", {"procc_phase": "final"}, tags)]
+        tasks: list[Task] = [self.setfact(f"Procc | {self.w['t_phase_final']}", {"procc_phase": "final"},
+                                          tags, kind="final")]
         prefix = self.w["final_validation"]
         for h in fv.health:
             tasks.append(self._health(prefix, h, tags))
@@ -297,7 +389,7 @@ class _Builder:
             tasks.extend(self._metric(prefix, m, tags))
         for s in fv.smoke:
             tasks.append(self._check(prefix, s, tags))
-        return tasks
+        return [tasks[0], *(self.tagged(t, None, "final") for t in tasks[1:])]
 
     def _health(self, prefix: str, h: HealthCheck, tags: list[str]) -> Task:
         title = h.name or f"GET {h.url}"
@@ -322,7 +414,7 @@ class _Builder:
         return task
 
     def _metric(self, prefix: str, m: Metric, tags: list[str]) -> list[Task]:
-        measure: Task = {"name": self.name(prefix, f"{m.name} (medir)")}
+        measure: Task = {"name": self.name(prefix, f"{m.name} ({self.w['t_measure']})")}
         measure.update(self.action(m, changed=False, register="procc_metric"))
         measure["tags"] = tags
         that = ["procc_metric.stdout | trim is match('^-?[0-9.]+([eE][-+]?[0-9]+)?$')"]
@@ -349,84 +441,87 @@ class _Builder:
     def rescue(self) -> list[Task]:
         w = self.w
         rb_tags = ["rollback", "always"]
+        msg = "((ansible_failed_result.msg | default('')) | string)"
+        failure = {
+            "phase": "{{ procc_phase }}",
+            "step": (f"{{{{ procc_current if procc_phase == 'step' and not {msg}.startswith('procc-cancel')"
+                     " else none }}"),
+            "task": "{{ ansible_failed_task.name | default('') }}",
+            "message": f"{{{{ {HIDDEN_MSG} if {HIDDEN} else {msg} | truncate(300, true) }}}}",
+            "rc": "{{ ansible_failed_result.rc | default(none) }}",
+            "stderr": f"{{{{ [] if {HIDDEN} else {TAIL_EXPR.format(stream='stderr')} }}}}",
+            "stdout": f"{{{{ [] if {HIDDEN} else {TAIL_EXPR.format(stream='stdout')} }}}}",
+            "drill": f"{{{{ {msg}.startswith('{DRILL_MARK}') }}}}",
+            "cancel": f"{{{{ {msg}.startswith('procc-cancel') }}}}",
+            "unreachable": f"{{{{ {msg}.startswith('procc-unreachable') }}}}",
+        }
         tasks: list[Task] = [
             self.setfact(
-                "Procc | Registrar fallo",
+                f"Procc | {w['t_rescue']}",
                 {
-                    "procc_failed_phase": "{{ procc_phase }}",
-                    "procc_failed_step": "{{ procc_current if procc_phase == 'step' else 0 }}",
-                    "procc_failed_task": "{{ ansible_failed_task.name | default('') }}",
-                    "procc_failed_msg": "{{ (ansible_failed_result.msg | default('')) | string | truncate(300) }}",
-                    "procc_drill_hit": (
-                        "{{ ((ansible_failed_result.msg | default('')) | string).startswith('"
-                        + DRILL_MARK + "') }}"
-                    ),
+                    "procc_failure": failure,
+                    "procc_drill_hit": f"{{{{ {msg}.startswith('{DRILL_MARK}') }}}}",
+                    # Read by the other hosts (later serial batches, the outcome play).
+                    "procc_halt": f"{{{{ '' if {msg}.startswith('{DRILL_MARK}') else procc_run_key }}}}",
                 },
-                rb_tags,
+                rb_tags, kind="rescue",
             )
         ]
-        for k in range(len(self.proc.steps), 0, -1):
-            step = self.proc.steps[k - 1]
-            p = f"{w['step']} {k}"
-            started = f"procc_phase == 'step' and {k} in procc_started"
-            if step.rollback is not None:
-                tasks.append(self.rollback_block(
-                    f"{p} | {w['rollback_of']}", self.name(f"{p} | {w['rollback_of']}", step.title),
-                    step.rollback, f"{p} | Rollback", str(k), started))
-            elif step.irreversible is not None:
-                tasks.append(self.setfact(
-                    f"{p} | {w['irreversible_task']}",
-                    {"procc_irreversible": f"{{{{ procc_irreversible + [{k}] }}}}"}, rb_tags, when=started))
+        reachable = "not (procc_failure.unreachable | default(false))"
+        tasks.extend(self.step_rollbacks(f"procc_phase == 'step' and {reachable}"))
         full = self.proc.rollback.steps
         if full:
             for i, rstep in enumerate(full, 1):
                 p = f"{w['step']} R{i}"
                 tasks.append(self.rollback_block(
                     f"{p} | {w['full_rollback']}", self.name(p, rstep.title), rstep, f"{p} |", f"'R{i}'",
-                    "procc_phase == 'final'"))
-        tasks.append(self.setfact(
-            "Procc | Resultado",
-            {
-                "procc_drill_passed": (
-                    "{{ procc_drill_hit and procc_rollback_failed | length == 0"
-                    " and procc_irreversible | length == 0 }}"
-                ),
-            },
-            rb_tags,
-        ))
-        tasks.append({
-            "name": "Procc | Simulacro superado",
-            "ansible.builtin.debug": {"msg": "{{ procc_summary }}"},
-            "vars": {"procc_summary": SUMMARY},
-            "when": "procc_drill_passed",
-            "tags": rb_tags,
-        })
-        tasks.append({
-            "name": "Procc | Resumen del fallo",
-            "ansible.builtin.fail": {"msg": "{{ procc_summary }}"},
-            "vars": {"procc_summary": SUMMARY},
-            "when": "not procc_drill_passed",
-            "tags": rb_tags,
-        })
+                    f"procc_phase == 'final' and {reachable}"))
+        return tasks
+
+    def step_rollbacks(self, when: str) -> list[Task]:
+        """The rollback of every started step, newest first (irreversible ones named)."""
+        w = self.w
+        tasks: list[Task] = []
+        for k in range(len(self.proc.steps), 0, -1):
+            step = self.proc.steps[k - 1]
+            p = f"{w['step']} {k}"
+            started = f"{when} and {k} in procc_started"
+            if step.rollback is not None:
+                tasks.append(self.rollback_block(
+                    f"{p} | {w['rollback_of']}", self.name(f"{p} | {w['rollback_of']}", step.title),
+                    step.rollback, f"{p} | {w['rollback_of']}", str(k), started))
+            elif step.irreversible is not None:
+                task = self.setfact(
+                    f"{p} | {w['irreversible_task']}",
+                    {"procc_irreversible": f"{{{{ procc_irreversible + [{k}] }}}}"}, ["rollback", "always"],
+                    when=started, kind="irreversible")
+                task["vars"] = {**tag_vars(k), **task["vars"]}
+                tasks.append(task)
         return tasks
 
     def rollback_block(self, name: str, body_name: str, act: Action, marker: str, ref: str,
                        when: str | None = None) -> Task:
-        """One rollback in its own block: recorded as done or failed, never stopping the others."""
+        """One rollback in its own block: recorded as done or failed (with its cause), never stopping the others."""
+        w = self.w
         rb_tags = ["rollback", "always"]
         body: Task = {"name": body_name}
         body.update(self.action(act, changed=True))
         body["tags"] = rb_tags
+        step_ref: int | str = int(ref) if ref.isdigit() else ref.strip("'")
         return {
             "name": name,
+            "vars": tag_vars(step_ref, "rollback"),
             "block": [
                 body,
-                self.setfact(f"{marker} OK", {"procc_rolled_back": f"{{{{ procc_rolled_back + [{ref}] }}}}"},
-                             rb_tags),
+                self.setfact(f"{marker} {w['t_rb_ok']}",
+                             {"procc_rolled_back": f"{{{{ procc_rolled_back + [{ref}] }}}}"},
+                             rb_tags, kind="rollback-ok"),
             ],
             "rescue": [
-                self.setfact(f"{marker} FALLIDO",
-                             {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{ref}] }}}}"}, rb_tags),
+                self.setfact(f"{marker} {w['t_rb_failed']}",
+                             {"procc_rollback_failed": f"{{{{ procc_rollback_failed + [{ref}] }}}}",
+                              "procc_rollback_errors": "{{ procc_rollback_errors | default([]) + [procc_rollback_error] }}"},
+                             rb_tags, kind="rollback-failed"),
             ],
             **({"when": when} if when else {}),
             "tags": rb_tags,
@@ -454,23 +549,27 @@ class _Builder:
         return out
 
     def post(self) -> list[Task]:
+        w = self.w
         tasks: list[Task] = []
         post = self.proc.post
         for title, act in [(a.title, a) for a in post.cleanup] + [(a.title, a) for a in post.notify]:
-            body: Task = {"name": self.name(self.w["post"], title)}
+            body: Task = {"name": self.name(w["post"], title)}
             body.update(self.action(act, changed=True))
             body["tags"] = ["post", "always"]
             tasks.append({
-                "name": self.name(f"{self.w['post']} | bloque", title),
+                "name": self.name(f"{w['post']} | {w['t_post_block']}", title),
+                "vars": tag_vars(kind="post"),
                 "block": [body],
                 "rescue": [self.setfact(
-                    self.name(f"{self.w['post']} | FALLIDO", title),
+                    self.name(f"{w['post']} | {w['t_rb_failed']}", title),
                     {"procc_post_failed": "{{ procc_post_failed + [ansible_failed_task.name | default('')] }}"},
                     ["post", "always"])],
+                # A host that dropped off is not touched again.
+                "when": "not (procc_failure.unreachable | default(false))",
                 "tags": ["post", "always"],
             })
         tasks.append({
-            "name": "Procc | Fin",
+            "name": f"Procc | {w['t_end']}",
             "ansible.builtin.debug": {
                 "msg": (
                     "procc {{ procc_proc_id }}: started={{ procc_started }} done={{ procc_done }}"
@@ -478,45 +577,138 @@ class _Builder:
                     " irreversible={{ procc_irreversible }} post_failed={{ procc_post_failed | length }}"
                 ),
             },
+            "vars": tag_vars(kind="post"),
             "tags": ["post", "always"],
         })
         return tasks
 
-    def play(self) -> list[dict[str, Any]]:
+    def play_vars(self) -> dict[str, Any]:
+        """The vars of both plays: identity, run bookkeeping defaults, parameter defaults."""
         proc = self.proc
         play_vars: dict[str, Any] = {
             "procc_proc_id": proc.id,
             "procc_proc_version": proc.version,
             "procc_run_id": "manual",
+            "procc_run_key": "{{ procc_proc_id }}/{{ procc_run_id }}",
             "procc_fail_at": 0,
             "procc_cancel_file": "",
             **RUN_STATE,
             "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
+            # Templated when used (once per play, not once per step in the file).
+            "procc_lost": LOST,
+            "procc_rollback_error": ROLLBACK_ERROR,
         }
         play_vars.update(self.parameter_defaults())
+        return play_vars
+
+    def run_play(self) -> dict[str, Any]:
+        """Play 1: the procedure on each host, with its own rescue; it never fails a host itself.
+
+        A host that failed is left running (rescued) so that a serial
+        batch made only of failed hosts does not end the playbook before the
+        outcome play; later batches see its ``procc_halt`` and run nothing.
+        """
+        proc = self.proc
+        w = self.w
         # Facts outlive their play: when several procedures run in one
         # ansible-playbook (Molecule, import_playbook), the previous play's
         # bookkeeping would shadow these vars, so reset it first.
         tasks: list[Task] = [
-            self.setfact("Procc | Inicializar", dict(RUN_STATE), ["always"]),
+            self.setfact(f"Procc | {w['t_init']}", dict(RUN_STATE), ["always"], kind="init"),
             self.parameter_check(),
+            self.setfact(f"Procc | {w['t_halt']}", {"procc_halted": f"{{{{ {HALTED} | length > 0 }}}}"},
+                         ["always"], kind="init"),
         ]
         main: list[Task] = self.preflight()
         for k, step in enumerate(proc.steps, 1):
-            main.extend(self.step(k, step))
+            main.append(self.step(k, step))
         main.extend(self.final_validation())
         tasks.append({
             "name": f"{proc.id} | {templating.neutralize(proc.title)}",
+            "when": "not procc_halted",
             "block": main,
             "rescue": self.rescue(),
             "always": self.post(),
         })
+        # Hosts that end this play without it are the ones Ansible removed
+        # (unreachable outside a step, a failing bookkeeping task).
+        tasks.append(self.setfact(f"Procc | {w['t_finished']}", {"procc_finished": "{{ procc_run_key }}"},
+                                  ["always"], kind="post"))
         play = self.play_header(proc.title)
         if proc.serial is not None:
             play["serial"] = proc.serial
-        play["vars"] = play_vars
+        play["vars"] = self.play_vars()
         play["tasks"] = tasks
-        return [play]
+        return play
+
+    def outcome_play(self) -> dict[str, Any]:
+        """Play 2, on every host at once: all-or-nothing across hosts, then one result per host."""
+        w = self.w
+        proc = self.proc
+        rb_tags = ["rollback", "always"]
+        own_failure = "procc_failure.phase is defined"
+        fleet = self.setfact(f"Procc | {w['t_fleet']}", {"procc_fleet_bad": f"{{{{ {FLEET_BAD} }}}}"},
+                             rb_tags, kind="fleet")
+        rollback = {
+            "name": f"{proc.id} | {w['t_fleet_rollback']}",
+            "vars": tag_vars(kind="fleet"),
+            "when": f"procc_fleet_bad | length > 0 and not ({own_failure}) and not procc_halted",
+            "block": self.step_rollbacks("true"),
+            "tags": rb_tags,
+        }
+        rb_steps = [k for k, s in enumerate(proc.steps, 1) if s.rollback is not None]
+        irreversible = [k for k, s in enumerate(proc.steps, 1) if s.irreversible is not None]
+        outcome = OUTCOME.replace("RB_STEPS", repr(rb_steps)).replace(
+            "FULL_ROLLBACK", "true" if proc.rollback.steps else "false")
+        result = {
+            "host": "{{ inventory_hostname }}",
+            "outcome": "{{ procc_o }}",
+            "phase": "{{ procc_failure.phase | default('fleet' if procc_fleet_bad else '') }}",
+            "failed_step": "{{ procc_failure.step | default(none) }}",
+            "failed_task": "{{ procc_failure.task | default('') }}",
+            "message": "{{ procc_failure.message | default('') }}",
+            "rc": "{{ procc_failure.rc | default(none) }}",
+            "stderr": "{{ procc_failure.stderr | default([]) }}",
+            "stdout": "{{ procc_failure.stdout | default([]) }}",
+            "rolled_back": "{{ procc_rolled_back }}",
+            "rollback_failed": "{{ procc_rollback_failed }}",
+            "rollback_errors": "{{ procc_rollback_errors }}",
+            "irreversible": f"{{{{ procc_started | select('in', {irreversible!r}) | list }}}}",
+            "started": "{{ procc_started }}",
+            "done": "{{ procc_done }}",
+            "drill": "{{ procc_fail_at | int > 0 }}",
+            "drill_passed": "{{ procc_drill_hit and procc_o == 'rolled-back' }}",
+            "fleet_failed_hosts": "{{ procc_fleet_bad }}",
+            "run_id": "{{ procc_run_id }}",
+        }
+        result_task = self.setfact(f"Procc | {w['t_result']}", {"procc_result": result}, rb_tags, kind="result")
+        result_task["vars"]["procc_o"] = outcome
+        tasks: list[Task] = [
+            fleet,
+            *([rollback] if rollback["block"] else []),
+            result_task,
+            {
+                "name": f"Procc | {w['t_drill_passed']}",
+                "ansible.builtin.debug": {"msg": SUMMARY},
+                "when": "procc_result.drill_passed",
+                "vars": tag_vars(kind="summary"),
+                "tags": rb_tags,
+            },
+            {
+                "name": f"Procc | {w['t_summary']}",
+                "ansible.builtin.fail": {"msg": SUMMARY},
+                "when": "procc_result.outcome != 'success' and not procc_result.drill_passed",
+                "vars": tag_vars(kind="summary"),
+                "tags": rb_tags,
+            },
+        ]
+        play = self.play_header(f"{proc.title} | {w['t_outcome_play']}")
+        play["vars"] = self.play_vars()
+        play["tasks"] = tasks
+        return play
+
+    def play(self) -> list[dict[str, Any]]:
+        return [self.run_play(), self.outcome_play()]
 
 
 # Every command runs under bash's strict mode. inherit_errexit keeps set -e
@@ -558,27 +750,15 @@ RUN_STATE: dict[str, Any] = {
     "procc_done": [],
     "procc_rolled_back": [],
     "procc_rollback_failed": [],
+    "procc_rollback_errors": [],
     "procc_irreversible": [],
     "procc_post_failed": [],
+    "procc_failure": {},
     "procc_drill_hit": False,
-    "procc_drill_passed": False,
+    "procc_halt": "",
+    "procc_halted": False,
+    "procc_fleet_bad": [],
 }
-
-SUMMARY = (
-    "{{ procc_proc_id }} "
-    "{% if procc_drill_passed %}DRILL PASSED: step {{ procc_failed_step }} failed on purpose;"
-    " rolled back {{ procc_rolled_back | join(', ') }}"
-    "{% elif procc_failed_phase == 'preflight' %}FAILED in pre-flight ({{ procc_failed_task }}):"
-    " {{ procc_failed_msg }}; no step was run"
-    "{% elif procc_failed_phase == 'final' %}FAILED in final validation ({{ procc_failed_task }}):"
-    " {{ procc_failed_msg }}; full rollback ran: {{ procc_rolled_back | join(', ') or 'none' }}"
-    "{% else %}{{ 'DRILL FAILED' if procc_drill_hit else 'FAILED' }} at step {{ procc_failed_step }}"
-    " ({{ procc_failed_task }}): {{ procc_failed_msg }};"
-    " rolled back: {{ procc_rolled_back | join(', ') or 'none' }}{% endif %}"
-    "{% if procc_rollback_failed %}; ROLLBACK FAILED for: {{ procc_rollback_failed | join(', ') }}{% endif %}"
-    "{% if procc_irreversible %}; irreversible, not rolled back: {{ procc_irreversible | join(', ') }}{% endif %}"
-)
-
 
 # Stop an asynchronous step's job: its wrapper runs as "async_wrapper.py JID-PREFIX
 # ..." and the step's command in a process group of its own under it.

@@ -14,6 +14,7 @@ import time
 from typing import Any, Protocol, TextIO
 
 from compiler.history.events import Tracker
+from compiler.i18n import words
 
 _RESULTS = {"runner_on_ok": "ok", "runner_on_failed": "FAILED", "runner_on_unreachable": "UNREACHABLE",
             "runner_on_skipped": None}
@@ -91,7 +92,7 @@ class LiveDisplay:
             st = t.steps[k]
             began = self.step_began.setdefault(k, time.monotonic())
             step_el = time.monotonic() - began
-            grid.add_row(Text(f"Paso {k} de {n}: {st.title}", style="bold cyan"),
+            grid.add_row(Text(f"{words(t.lang)['step']} {k}/{n}: {st.title}", style="bold cyan"),
                          Text(f"{_fmt(step_el)} / est {_fmt(st.minutes * 60)}",
                               style="red" if step_el > st.minutes * 60 else "dim"))
         else:

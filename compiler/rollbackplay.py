@@ -16,6 +16,7 @@ from typing import Any
 from compiler import playbook
 from compiler.i18n import Lang
 from compiler.model import Procedure
+from compiler.playbookexpr import ROLLBACK_ERROR
 from compiler.yamlout import dump
 
 Task = dict[str, Any]
@@ -32,7 +33,8 @@ def _play(b: playbook._Builder, tasks: list[Task], title: str) -> str:
         },
     }]
     play = b.play_header(title)
-    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": [], **b.parameter_defaults()}
+    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": [],
+                    "procc_rollback_error": ROLLBACK_ERROR, **b.parameter_defaults()}
     play["tasks"] = tasks
     return dump(playbook._ordered([play]))
 

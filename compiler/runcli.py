@@ -14,6 +14,7 @@ from pathlib import Path
 from compiler import gates, history, params, project
 from compiler.errors import UsageError
 from compiler.history.events import Tracker
+from compiler.i18n import words
 from compiler.parse import Source, parse_file
 from compiler.progress import PlainDisplay, make_display
 from compiler.runner import RunRequest, execute, read_vault
@@ -180,10 +181,12 @@ def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
     print(f"== {proc.id} v{proc.version}: {label} ==")
     if out.result.summary:
         print(out.result.summary)
+    w = words(req.lang)
     if t.failed_step and not req.fail_at:
         st = t.steps[t.failed_step]
-        print(f"failed step: Paso {st.number} ({st.title}): {st.message or t.failed_msg}")
-    elif t.failed_task and out.outcome == "failed" and not t.failed_step:
+        print(f"failed step: {w['step']} {st.number} ({st.title}): {st.message or t.failed_msg}")
+    elif t.failed_task and out.outcome == "failed" and not out.result.results:
+        # No host reported a result (the playbook stopped early): the last failed task is all there is.
         print(f"failed at: {t.failed_task}: {t.failed_msg}")
     print(f"rollbacks executed: {', '.join(t.rollbacks) or 'none'}"
           + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
@@ -239,9 +242,14 @@ def history_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
+def _started_of(root: Path, src: Source, run_id: str, limit: str | None = None) -> list[int]:
     runs, _ = history.read(history.history_path(root, src.procedure.id))
     for r in runs:
+        # --limit HOST: the steps that host started (the summary's command for a lost host).
+        hosts = r.get("hosts") if r.run_id == run_id else None
+        if limit and isinstance(hosts, dict) and isinstance(hosts.get(limit), dict) \
+                and isinstance(hosts[limit].get("started"), list):
+            return [int(k) for k in hosts[limit]["started"]]
         if r.run_id == run_id and isinstance(r.get("started"), list):
             return [int(k) for k in r.get("started")]
     state = root / ".procc" / "runs" / run_id / "state.json"
@@ -262,7 +270,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
     if args.run_id:
-        steps = _started_of(root, src, args.run_id)
+        steps = _started_of(root, src, args.run_id, args.limit)
         text = steps_rollback(proc, steps, args.lang)
         what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))}"
     else:

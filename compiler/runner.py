@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import playbook, yamlout
+from compiler import playbook, protocol, yamlout
 from compiler.errors import UsageError
 from compiler.i18n import Lang
 from compiler.masking import Masker
@@ -47,7 +47,7 @@ def local_inventory() -> str:
 
 @dataclass
 class RunResult:
-    """What a run ended as, read from its events."""
+    """What a run ended as: the playbook's per-host results (:mod:`compiler.protocol`) and rc."""
 
     run_id: str
     rc: int
@@ -58,6 +58,8 @@ class RunResult:
     unreachable: list[str] = field(default_factory=list)
     events: int = 0
     failed_tasks: list[str] = field(default_factory=list)
+    # host -> the playbook's procc_result (outcome, failed step, cause, rollbacks).
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,11 +77,8 @@ class RunRequest:
     lang: Lang = "es"
     runs_dir: Path | None = None
     run_id: str = field(default_factory=new_run_id)
-    extra: dict[str, Any] = field(default_factory=dict)
     # A playbook to run instead of the compiled one (procc rollback).
     playbook_text: str | None = None
-    # Extra ansible-playbook arguments (vault password file, tags).
-    args: list[str] = field(default_factory=list)
 
     @property
     def data_dir(self) -> Path:
@@ -123,7 +122,6 @@ def extravars(req: RunRequest) -> dict[str, Any]:
         ev["procc_hosts"] = "all"
     if req.fail_at:
         ev["procc_fail_at"] = req.fail_at
-    ev.update(req.extra)
     return ev
 
 
@@ -204,10 +202,8 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         {"suppress_ansible_output": True, "suppress_output_file": True, "pexpect_timeout": 0.2}),
         encoding="utf-8")
 
-    # Per host: one play runs on every host, each with its own rescue, so a
-    # drill passes only when it passed on every host that reported.
-    passed: dict[str, str] = {}
-    failed: dict[str, str] = {}
+    # Events map to tasks of the playbook procc wrote through compiler.protocol.
+    tasks = protocol.task_map(data_dir / "project" / "playbook.yml")
 
     def handler(event: Event) -> bool:
         # In place: ansible-runner writes this very dict to job_events/ after we return.
@@ -218,21 +214,24 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         host = str(data.get("host", ""))
         res = data.get("res") or {}
         kind = event.get("event")
-        if kind == "runner_on_failed" and task == "Procc | Resumen del fallo":
-            failed[host] = str(res.get("msg", ""))
-        elif kind == "runner_on_ok" and task == "Procc | Simulacro superado":
-            passed[host] = str(res.get("msg", ""))
+        _, line = protocol.split_task_path(str(data.get("task_path", "")))
+        tag = tasks.get(line) if line is not None else None
+        if kind == "runner_on_ok" and tag is not None and tag.kind == "result":
+            facts = res.get("ansible_facts") if isinstance(res, dict) else None
+            if isinstance(facts, dict) and isinstance(facts.get("procc_result"), dict):
+                result.results[host] = facts["procc_result"]
         elif kind == "runner_on_unreachable":
             result.unreachable.append(host)
             result.failed_tasks.append(task)
-        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
+        elif kind == "runner_on_failed" and not data.get("ignore_errors") \
+                and not (tag is not None and tag.kind == "summary"):
             result.failed_tasks.append(task)
         if on_event is not None:
             on_event(event)
         return True
 
     inventory = req.inventory if req.inventory is not None else str(data_dir / "inventory" / "hosts")
-    cmdline = list(req.args)
+    cmdline: list[str] = []
     if req.check:
         cmdline.append("--check")
     feeder = _SecretFeeder(secret_values) if secret_values else None
@@ -261,14 +260,17 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         _sweep_partials(data_dir)
     result.rc = int(runner.rc if runner.rc is not None else 1)
     result.status = str(runner.status)
-    result.drill_passed = bool(passed) and not failed and not result.unreachable and result.rc == 0
-    result.summary = _summary({**passed, **failed}, result.unreachable, req.run_id, req.source.procedure.id)
+    results = result.results
+    result.drill_passed = (bool(results) and all(r.get("drill_passed") for r in results.values())
+                           and not set(result.unreachable) - set(results) and result.rc == 0)
+    result.summary = protocol.summary(results, result.unreachable, req.source.procedure.id, req.run_id)
     if not result.summary and result.rc != 0 and result.failed_tasks:
         result.summary = f"failed at: {result.failed_tasks[-1]}"
     result.summary = masker.text(result.summary)
     (data_dir / "procc-result.json").write_text(
         json.dumps({"run_id": result.run_id, "rc": result.rc, "status": result.status,
-                    "summary": result.summary, "drill_passed": result.drill_passed}, indent=2),
+                    "summary": result.summary, "drill_passed": result.drill_passed,
+                    "results": result.results}, indent=2, default=str),
         encoding="utf-8",
     )
     return result
@@ -303,22 +305,6 @@ def _watchdog(data_dir: Path) -> subprocess.Popen[bytes]:
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def _summary(by_host: dict[str, str], unreachable: list[str], run_id: str, proc_id: str) -> str:
-    """One summary line, or one per host when hosts ended differently."""
-    lines: list[str] = []
-    messages = set(by_host.values())
-    if len(messages) == 1 and len(by_host) >= 1 and not unreachable:
-        lines.append(messages.pop())
-    else:
-        lines.extend(f"{host}: {msg}" for host, msg in sorted(by_host.items()))
-    for host in sorted(set(unreachable)):
-        lines.append(
-            f"{host}: UNREACHABLE; its started steps were NOT rolled back"
-            f" (when it is back: procc rollback {proc_id} --run {run_id} --limit {host})"
-        )
-    return "\n".join(lines)
 
 
 class _SecretFeeder:

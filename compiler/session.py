@@ -149,15 +149,21 @@ class Outcome:
 
 
 def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool) -> str:
+    """The run's label, from the playbook's per-host results (compiler.protocol).
+
+    Any host failed (or lost) -> failed; every other host rolled back (or
+    never started) -> rolled-back: the same label for a step failure and a
+    final-validation failure whose rollbacks all succeeded.
+    """
     if interrupted and res.rc != 0:
         return "interrupted"
     if drill:
         return "rolled-back" if res.drill_passed else "failed"
     if res.rc == 0:
         return "success"
-    started = t.started
-    if started and not t.rollbacks_failed and not t.irreversible \
-            and all(str(k) in t.rollbacks for k in started):
+    outcomes = {str(r.get("outcome")) for r in res.results.values()}
+    lost = set(res.unreachable) - set(res.results)
+    if outcomes and not lost and outcomes <= {"rolled-back", "not-run"} and "rolled-back" in outcomes:
         return "rolled-back"
     return "failed"
 
@@ -221,6 +227,7 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
             "rollbacks": list(tracker.rollbacks), "rollbacks_failed": list(tracker.rollbacks_failed),
             "irreversible": list(tracker.irreversible),
             "drill_passed": res.drill_passed, "summary": _scrub(res.summary, req),
+            "hosts": _host_records(res, req),
             "steps": [s.to_json() for s in tracker.steps.values()],
         }
         history_error = None
@@ -236,6 +243,19 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
 
 def _scrub(text: str, req: RunRequest) -> str:
     return masker_for(req).text(text)
+
+
+def _host_records(res: RunResult, req: RunRequest) -> dict[str, dict[str, Any]]:
+    """Each host's outcome and failure cause for the end record (masked again: values are hostile)."""
+    keys = ("outcome", "phase", "failed_step", "failed_task", "message", "rc", "stderr", "stdout",
+            "rolled_back", "rollback_failed", "rollback_errors", "irreversible", "started", "done")
+    out: dict[str, dict[str, Any]] = {}
+    masker = masker_for(req)
+    for host, r in sorted(res.results.items()):
+        out[host] = masker.scrub(json.loads(json.dumps({k: r.get(k) for k in keys}, default=str)))
+    for host in sorted(set(res.unreachable) - set(res.results)):
+        out[host] = {"outcome": "unreachable", "message": "dropped by Ansible outside a step"}
+    return out
 
 
 def rollback_commands(src: Source, steps: list[int], params: dict[str, str],

@@ -1,7 +1,8 @@
 """Following a run from ansible-runner events: which step, which host, how long.
 
-The compiled playbook names its tasks ``Paso K | ...`` (``Step K`` in
-English): that prefix maps every event back to a step of the procedure. The
+Every event maps back to a step of the procedure through the structured
+protocol of :mod:`compiler.protocol` (task variables ``procc_step`` and
+``procc_kind``), never through task names, which are translated. The
 :class:`Tracker` is fed every event and holds the figures the live display,
 the history record and the final summary need.
 """
@@ -9,11 +10,12 @@ the history record and the final summary need.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from compiler.i18n import Lang, words
+from compiler import protocol
+from compiler.i18n import Lang
 from compiler.model import Procedure
 
 Event = dict[str, Any]
@@ -71,31 +73,44 @@ class StepState:
 
 
 class Tracker:
-    """Per-step state of a run, built from its events as they arrive."""
+    """Per-step state of a run, built from its events as they arrive.
+
+    Events map to steps through :mod:`compiler.protocol` (the ``procc_step``
+    and ``procc_kind`` task variables, read from the playbook the event's
+    ``task_path`` points at), never through task names.
+    """
 
     def __init__(self, proc: Procedure, lang: Lang = "es") -> None:
-        w = words(lang)
         self.proc = proc
+        self.lang = lang
         self.steps = {k: StepState(k, s.title, s.minutes) for k, s in enumerate(proc.steps, 1)}
-        self._re = re.compile(rf"^{re.escape(w['step'])} (R?\d+|P\d+) \| (.*)$")
-        self._w = w
         self.current: int = 0
         self.phase = "init"
         self.task = ""
         self.hosts: dict[str, str] = {}
         self.rollbacks: list[str] = []
         self.rollbacks_failed: list[str] = []
-        self.irreversible: list[int] = []
-        self.summary = ""
-        self.drill_passed = False
         self.failed_task = ""
         self.failed_msg = ""
-        self.failed_host = ""
         self.jobs: dict[str, str] = {}  # host -> async job id of the running step
+        self.results: dict[str, dict[str, Any]] = {}  # host -> the playbook's procc_result
+        self.host_step: dict[str, int] = {}  # host -> the step it is running (for role tasks)
         self.first: dt.datetime | None = None
         self.last: dt.datetime | None = None
 
     # -- feeding -------------------------------------------------------------
+
+    def tag(self, data: dict[str, Any], host: str) -> protocol.Tag:
+        """The protocol tag of an event's task; a task outside the playbook belongs to the host's step."""
+        path, line = protocol.split_task_path(str(data.get("task_path", "")))
+        if line is not None and path:
+            tag = protocol.task_map(Path(path)).get(line)
+            if tag is not None:
+                return tag
+        k = self.host_step.get(host) or self.current
+        if path and k and self.phase == "step":
+            return protocol.Tag(k, "run")
+        return protocol.Tag(None, None)
 
     def feed(self, event: Event) -> tuple[str, int | str | None, str]:
         """Update from one event; returns (kind, step ref, task) for displays."""
@@ -110,77 +125,69 @@ class Tracker:
             self.last = when
         if kind == "playbook_on_task_start":
             self.task = task
-        ref: int | str | None = None
-        m = self._re.match(task)
-        if m:
-            ref = int(m.group(1)) if m.group(1).isdigit() else m.group(1)
+        tag = self.tag(data, host) if task else protocol.Tag(None, None)
+        ref = tag.step
         status = OK_EVENTS.get(kind)
         res = data.get("res") if isinstance(data.get("res"), dict) else {}
         assert isinstance(res, dict)
         if status and host:
             self.hosts[host] = status
-        if task == "Procc | Resumen del fallo" and kind == "runner_on_failed":
-            self.summary = str(res.get("msg", ""))
-        elif task == "Procc | Simulacro superado" and kind == "runner_on_ok":
-            self.summary = str(res.get("msg", ""))
-            self.drill_passed = True
-        elif task.startswith("Procc | Fase: pre"):
-            self.phase = "preflight"
-        elif task.startswith("Procc | Fase: v"):
-            self.phase = "final"
-        elif task == "Procc | Registrar fallo":
-            self.phase = "rollback"
-        elif task.startswith(self._w["post"]) or task == "Procc | Fin":
-            self.phase = "post"
-        if kind == "runner_on_failed" and not data.get("ignore_errors") \
-                and not task.startswith("Procc | Resumen"):
-            self.failed_task, self.failed_host = task, host
+        if tag.kind in protocol.PHASES and status in ("ok", "failed", "unreachable"):
+            self.phase = protocol.PHASES[tag.kind]
+        if tag.kind == "result" and status == "ok":
+            facts = res.get("ansible_facts")
+            if isinstance(facts, dict) and isinstance(facts.get("procc_result"), dict):
+                self.results[host] = facts["procc_result"]
+        if status in ("failed", "unreachable") and not data.get("ignore_errors") and tag.kind != "summary":
+            self.failed_task = task
             self.failed_msg = _reason(res)
         if isinstance(ref, int) and ref in self.steps and status:
-            self._step_event(self.steps[ref], m.group(2) if m else "", status, host, start, when, res)
-        elif isinstance(ref, str) and ref.startswith("R") and status in ("ok", "failed"):
-            rest = m.group(2) if m else ""
-            if rest == "OK":
+            self._step_event(self.steps[ref], tag.kind or "run", status, host, start, when, res)
+        elif isinstance(ref, str) and ref.startswith("R") and status == "ok":
+            if tag.kind == "rollback-ok":
                 self.rollbacks.append(ref)
-            elif rest.startswith("FALLIDO"):
+            elif tag.kind == "rollback-failed":
                 self.rollbacks_failed.append(ref)
         return kind, ref, task
 
-    def _step_event(self, st: StepState, rest: str, status: str, host: str,
+    def _step_event(self, st: StepState, kind: str, status: str, host: str,
                     start: dt.datetime | None, when: dt.datetime | None, res: dict[str, Any]) -> None:
-        w = self._w
-        if rest.startswith(w["rollback_of"]) or rest == w["irreversible_task"]:
-            self.phase = "rollback"
-            if rest == f"{w['rollback_of']} OK" and status == "ok":
+        if kind in ("rollback", "rollback-ok", "rollback-failed", "irreversible"):
+            if kind == "rollback-ok" and status == "ok":
                 st.rollback = "ok"
                 if str(st.number) not in self.rollbacks:
                     self.rollbacks.append(str(st.number))
-            elif rest.startswith(f"{w['rollback_of']} FALLIDO") and status == "ok":
+            elif kind == "rollback-failed" and status == "ok":
                 st.rollback = "failed"
-                self.rollbacks_failed.append(str(st.number))
-            elif rest == w["irreversible_task"] and status == "ok":
+                if str(st.number) not in self.rollbacks_failed:
+                    self.rollbacks_failed.append(str(st.number))
+            elif kind == "irreversible" and status == "ok":
                 st.rollback = "irreversible"
-                self.irreversible.append(st.number)
             return
-        if status == "skipped":
+        # Only what ran counts: a skipped task, or the stop check before a
+        # step (it fails before the step starts), never starts a step.
+        if status == "skipped" or kind == "cancel":
             return
-        self.phase = "step"
-        if rest == w["start_task"] and status == "ok":
+        if kind == "start" and status == "ok":
             self.current = st.number
+            if host:
+                self.host_step[host] = st.number
             if st.status == "not-run":
                 st.status = "started"
+        if st.status == "not-run":
+            return
         if st.start is None or (start is not None and start < st.start):
             st.start = start
         if when is not None and (st.end is None or when > st.end):
             st.end = when
-        if status == "failed":
+        if status in ("failed", "unreachable"):
             st.status = "failed"
             st.message = _reason(res)
-        elif rest == "Completado" and st.status != "failed":
+        elif kind == "done" and st.status != "failed":
             st.status = "ok"
         if host:
-            st.hosts[host] = status if status == "failed" else (
-                "ok" if rest == "Completado" else "running")
+            st.hosts[host] = status if status in ("failed", "unreachable") else (
+                "ok" if kind == "done" else "running")
         job = res.get("ansible_job_id")
         if isinstance(job, str) and host:
             self.jobs[host] = job
@@ -190,6 +197,11 @@ class Tracker:
     @property
     def started(self) -> list[int]:
         return [k for k, s in self.steps.items() if s.status != "not-run"]
+
+    @property
+    def irreversible(self) -> list[int]:
+        """The started steps declared irreversible (they ran; nothing can undo them)."""
+        return [k for k in self.started if self.proc.steps[k - 1].irreversible is not None]
 
     @property
     def failed_step(self) -> int | None:
@@ -203,8 +215,3 @@ class Tracker:
         for s in self.steps.values():
             if s.status == "started" or (s.status == "failed" and s.message.startswith("procc-cancel")):
                 s.status = "interrupted"
-
-    def elapsed(self) -> float:
-        if self.first is None or self.last is None:
-            return 0.0
-        return (self.last - self.first).total_seconds()

@@ -25,8 +25,7 @@ from compiler.errors import ProccError
 HISTORY_DIR = Path("procedures") / "history"
 SCHEMA = 1
 
-# Outcomes of a finished run; a start without an end reads as UNFINISHED.
-OUTCOMES = ("success", "failed", "rolled-back", "interrupted")
+# A start without an end reads as UNFINISHED.
 UNFINISHED = "unfinished"
 
 

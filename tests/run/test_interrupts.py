@@ -97,3 +97,44 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+_THIRD = """\
+  - id: after
+    title: Paso posterior
+    minutes: 1
+    run: touch {{ workdir }}/after
+    rollback:
+      run: rm -f {{ workdir }}/after
+final_validation:
+"""
+
+
+def test_sigint_in_a_non_interruptible_step_never_records_the_next_step_as_started(tmp_path: Path) -> None:
+    # The step runs to its end; the stop check before step 3 fails, and step 3 never started:
+    # neither the history nor `procc rollback --run` may count it.
+    marker = f"procc-t-{os.getpid()}-nonint"
+    root = project(tmp_path, "PROC-TEST-002")
+    src = next((root / "procedures").glob("PROC-TEST-002*.yml"))
+    text = src.read_text(encoding="utf-8")
+    assert text.count("interruptible: true") == 1 and text.count("final_validation:\n") == 1
+    src.write_text(text.replace("interruptible: true", "interruptible: false")
+                   .replace("final_validation:\n", _THIRD), encoding="utf-8")
+    work = root / "work"
+    proc = start(root, "run", "PROC-TEST-002", "-e", f"workdir={work}", "-e", f"marker={marker}",
+                 "-e", "seconds=6", out=tmp_path / "out.txt")
+    try:
+        wait_for(lambda: (work / "slow-started").exists() and bool(pids(f"{marker} 6")), 90)
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(90)
+        out = (tmp_path / "out.txt").read_text()
+        assert rc == 130, out
+        assert not (work / "after").exists()
+        (run,), _ = read(history_path(root, "PROC-TEST-002"))
+        assert run.outcome == "interrupted", out
+        assert run.get("started") == [1, 2], run.get("started")
+        assert [s["status"] for s in run.get("steps")] == ["ok", "ok", "not-run"], run.get("steps")
+        assert run.get("rollbacks") == ["2", "1"]
+        assert sorted(p.name for p in work.iterdir()) == []
+    finally:
+        kill_marker(f"{marker} 6")

@@ -93,6 +93,8 @@ def test_failing_command_that_echoes_the_secret_is_masked_not_dropped(tmp_path: 
     # no_log; the reason then is the return code and the notice that the output was hidden).
     assert "failed step: Paso 1 (Rechazar el secreto)" in res.stdout, res.stdout
     assert "non-zero return code" in res.stdout
+    # The cause is there (rc and stderr tail), with the secret masked by the command's own bash.
+    assert "rc 3" in res.stdout and "token rejected: ********" in res.stdout, res.stdout
 
 
 # A task that is not no_log and shows the secret three ways, then fails echoing it:

@@ -113,27 +113,31 @@ def test_success_on_every_host_over_ssh(ssh_fleet: Fleet, tmp_path: Path) -> Non
         assert host in out
 
 
-def test_failure_on_one_host_rolls_back_that_host_only(ssh_fleet: Fleet, tmp_path: Path) -> None:
+def test_failure_on_one_host_rolls_back_every_host(ssh_fleet: Fleet, tmp_path: Path) -> None:
+    # All-or-nothing across hosts (compiler/playbook.py): procc-h2 fails at step 3 and rolls
+    # back 3..1 in its rescue; the hosts that finished are rolled back by the outcome play.
     work = _work(tmp_path)
     res, events = _api(ssh_fleet, tmp_path, fail_host="procc-h2", fail_step="3")
     assert res.rc != 0 and res.status == "failed"
     assert not res.drill_passed
-    assert "FAILED at step 3" in res.summary, res.summary
+    assert "procc-h2: FAILED at step 3" in res.summary, res.summary
     assert "rolled back: 3, 2, 1" in res.summary, res.summary
-    bad = work / "procc-h2"
-    assert _lines(bad / "ran.log") == STEPS
-    assert _lines(bad / "rollback.log") == ["three", "two", "one"]  # k..1, in that order
-    assert _marks(bad) == []
-    assert _lines(bad / "post.log") == ["post"]  # post-execution always runs
     for host in ("procc-h1", "procc-h3"):
-        _assert_completed(work / host)
-    # Only procc-h2 failed (its step, then the summary) and only it rolled back.
-    failed = _by_host(events, "runner_on_failed")
-    assert set(failed) == {"procc-h2"}, failed
-    assert failed["procc-h2"][0].startswith("Paso 3 | ")
-    assert set(_by_host(events, "runner_on_ok", "Paso 1 | Rollback")) == {"procc-h2"}
+        assert f"{host}: ROLLED BACK because procc-h2 failed; rolled back: 3, 2, 1" in res.summary, res.summary
     for host in ssh_fleet.hosts:
-        _assert_ran_over_ssh(ssh_fleet, host, work / host)
+        hostdir = work / host
+        assert _lines(hostdir / "ran.log") == STEPS
+        assert _lines(hostdir / "rollback.log") == ["three", "two", "one"]  # k..1, in that order
+        assert _marks(hostdir) == []
+        assert _lines(hostdir / "post.log") == ["post"]  # post-execution always runs
+        _assert_ran_over_ssh(ssh_fleet, host, hostdir)
+    assert {h: r["outcome"] for h, r in res.results.items()} == {
+        "procc-h1": "rolled-back", "procc-h2": "rolled-back", "procc-h3": "rolled-back"}
+    # Only procc-h2 failed a step.
+    failed = {h: [t for t in ts if t.startswith("Paso ")] for h, ts in _by_host(events, "runner_on_failed").items()}
+    assert {h for h, ts in failed.items() if ts} == {"procc-h2"}, failed
+    assert failed["procc-h2"][0].startswith("Paso 3 | ")
+    assert set(_by_host(events, "runner_on_ok", "Paso 1 | Rollback")) == set(ssh_fleet.hosts)
 
 
 def test_drill_passes_on_every_host(ssh_fleet: Fleet, tmp_path: Path) -> None:
@@ -170,8 +174,11 @@ def test_rolling_failure_on_the_first_host_stops_the_rollout(ssh_fleet: Fleet, t
         assert not (work / host / "ran.log").exists()
         assert not (work / host).exists()
     hosts_seen = {str(e["event_data"].get("host")) for e in events
-                  if str(e.get("event", "")).startswith("runner_on_")}
+                  if e.get("event") in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable")
+                  and str(e["event_data"].get("task", "")).startswith("Paso ")}
     assert hosts_seen == {"procc-h1"}
+    assert {h: r["outcome"] for h, r in res.results.items()} == {
+        "procc-h1": "rolled-back", "procc-h2": "not-run", "procc-h3": "not-run"}
 
 
 def test_a_drill_that_fails_for_real_on_one_host_is_not_a_passed_drill(ssh_fleet: Fleet, tmp_path: Path) -> None:
@@ -215,8 +222,10 @@ def test_a_host_lost_mid_step_is_reported_with_its_unrolled_back_steps(ssh_fleet
     assert res.rc != 0
     unreachable = _by_host(events, "runner_on_unreachable")
     assert set(unreachable) == {"procc-h2"} and unreachable["procc-h2"][0].startswith("Paso 2 | "), unreachable
-    _assert_completed(work / "procc-h1")
-    # Steps 1 and 2 started on procc-h2 and nothing rolled them back (rescue does not catch unreachable).
+    # procc-h1 finished, then was rolled back because procc-h2 was lost (all-or-nothing).
+    assert _lines(work / "procc-h1" / "ran.log") == STEPS
+    assert _lines(work / "procc-h1" / "rollback.log") == ["three", "two", "one"]
+    # Steps 1 and 2 started on procc-h2 and nothing rolled them back (it cannot be reached).
     assert _lines(work / "procc-h2" / "ran.log") == ["one", "two"]
     assert not (work / "procc-h2" / "rollback.log").exists()
     # The summary names the lost host, says its steps were not rolled back and how to do it.
