@@ -148,9 +148,12 @@ class Outcome:
     history_error: str | None = None
 
 
-def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool) -> str:
+def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool, check: bool = False) -> str:
     if interrupted and res.rc != 0:
         return "interrupted"
+    if check:
+        # Check mode changes nothing and rolls nothing back: it ends "check" or failed.
+        return "check" if res.rc == 0 else "failed"
     if drill:
         return "rolled-back" if res.drill_passed else "failed"
     if res.rc == 0:
@@ -211,12 +214,12 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
         if aborted and tracker.jobs and kill_jobs is not None:
             kill_jobs(req, dict(tracker.jobs))
         ended = dt.datetime.now(dt.UTC)
-        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted)
+        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted, req.check)
         record: dict[str, Any] = {
             "kind": "end", "run_id": req.run_id, "end": now_iso(),
             "start": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "duration": round((ended - started_at).total_seconds(), 3),
-            "outcome": outcome, "rc": res.rc, "aborted": aborted,
+            "outcome": outcome, "rc": res.rc, "aborted": aborted, "check": req.check,
             "failed_step": tracker.failed_step, "started": tracker.started,
             "rollbacks": list(tracker.rollbacks), "rollbacks_failed": list(tracker.rollbacks_failed),
             "irreversible": list(tracker.irreversible),
