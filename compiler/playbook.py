@@ -102,7 +102,7 @@ class _Builder:
             task["ansible.builtin.include_role"] = {"name": act.role}
             if not mutating:
                 # Keywords of a dynamic include reach the role's tasks only through apply.
-                task["ansible.builtin.include_role"]["apply"] = {"check_mode": False, "changed_when": False}
+                task["ansible.builtin.include_role"]["apply"] = {"check_mode": False}
             else:
                 task["when"] = "not ansible_check_mode"
             if act.vars:
