@@ -321,6 +321,9 @@ class _Builder:
         main["register"] = "procc_job"
         main["changed_when"] = False
         main.pop("failed_when", None)
+        if mutating:
+            # The shell module does not skip an asynchronous job under --check: skip it here.
+            _add_when(main, NOT_CHECK)
         changed: bool | str = "procc_job_status.finished | default(false)" if mutating else False
         wait_extra: Task = {}
         if mutating and isinstance(step.changes, ChangesWhen):

@@ -24,6 +24,11 @@ _SKIPPED_IN_CHECK = frozenset({
     "ansible.builtin.shell", "ansible.builtin.command", "ansible.builtin.include_role",
     "shell", "command", "include_role",
 })
+# Bookkeeping around a step's action (start, cancel, drill, wait): never the action itself.
+_BOOKKEEPING = frozenset({
+    "ansible.builtin.set_fact", "ansible.builtin.fail", "ansible.builtin.async_status", "ansible.builtin.debug",
+    "ansible.builtin.assert", "set_fact", "fail", "async_status", "debug", "assert",
+})
 # Marks an event (a copy of its data) with how a display prints it in check
 # mode: "would run" (a step's command or role, a post-execution action) or
 # "not checked" (a validation of a step that did not run).
@@ -122,23 +127,42 @@ class Recap:
     def event(self, kind: str, ref: int | str | None, task: str, data: dict[str, Any]) -> None:
         if kind == "playbook_on_stats":
             self._stats(data)
-        elif self.check and self.phase() not in ("rollback", "final") and self._would_run(kind, data):
-            host = str(data.get("host", ""))
-            if isinstance(ref, int):
-                # A step's command comes first; what check mode skips after it is its validation.
-                main = (ref, host) not in self._mains
-                self._mains.add((ref, host))
-                if main and ref not in self.would_run_steps:
-                    self.would_run_steps.append(ref)
-            else:
-                main = True
-                if task and task not in self.would_run_tasks:
-                    self.would_run_tasks.append(task)
-            if kind == "runner_on_skipped":
-                data = {**data, CHECK_STATUS: "would run" if main else "not checked"}
-        elif self.check and kind == "runner_on_skipped" and self._would_run(kind, data):
-            data = {**data, CHECK_STATUS: "not checked"}
+        elif self.check and self.phase() != "rollback":
+            label = self._check_label(kind, ref, task, data)
+            if label is not None and kind == "runner_on_skipped":
+                data = {**data, CHECK_STATUS: label}
         self.inner.event(kind, ref, task, data)
+
+    def _check_label(self, kind: str, ref: int | str | None, task: str, data: dict[str, Any]) -> str | None:
+        """In check mode: "would run", "not checked" or None (shown as it is); records what would run."""
+        if not self._is_action(kind, data):
+            return None
+        would = self._would_run(kind, data)
+        if self.phase() == "final":
+            return "not checked" if would else None
+        if isinstance(ref, int):
+            # A step's own action comes first; a command skipped after it is its validation.
+            key = (ref, str(data.get("host", "")))
+            main = key not in self._mains
+            self._mains.add(key)
+            if not would:
+                return None
+            if not main:
+                return "not checked"
+            if ref not in self.would_run_steps:
+                self.would_run_steps.append(ref)
+            return "would run"
+        if not would:
+            return None
+        if task and task not in self.would_run_tasks:
+            self.would_run_tasks.append(task)
+        return "would run"
+
+    @staticmethod
+    def _is_action(kind: str, data: dict[str, Any]) -> bool:
+        """A result of a task that does the work (a command, a module, a role), not bookkeeping."""
+        action = str(data.get("resolved_action") or data.get("task_action") or "")
+        return kind in ("runner_on_ok", "runner_on_skipped", "runner_on_failed") and action not in _BOOKKEEPING
 
     @staticmethod
     def _would_run(kind: str, data: dict[str, Any]) -> bool:

@@ -152,3 +152,14 @@ def _task_results(stdout: str) -> dict[str, str]:
         elif name:
             out[name] += line.strip() + "\n" if out[name] or line.strip() else ""
     return out
+
+
+def test_check_mode_skips_an_asynchronous_step(tmp_path: Path) -> None:
+    """An interruptible (async) step is not started under --check: the shell module would not skip it."""
+    root = project(tmp_path, "PROC-TEST-002")
+    work = root / "work"
+    res = procc(root, "run", "PROC-TEST-002", "--plain", "--check", "-e", f"workdir={work}", "-e", "seconds=30")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert _line("would run", "Paso 2 | Paso lento") in res.stdout
+    assert "would run: Paso 1 (Crear marca rapida), Paso 2 (Paso lento)" in res.stdout
+    assert list(work.iterdir()) == []
