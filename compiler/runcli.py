@@ -257,6 +257,10 @@ def history_cmd(args: argparse.Namespace) -> int:
 def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
     runs, _ = history.read(history.history_path(root, src.procedure.id))
     for r in runs:
+        if r.run_id == run_id and r.get("check"):
+            # Check mode ran none of its steps: rolling them back would undo what another run did.
+            raise UsageError(f"procc: run {run_id} was a check run (--check): it changed nothing, "
+                             "there is nothing to roll back")
         if r.run_id == run_id and isinstance(r.get("started"), list):
             return [int(k) for k in r.get("started")]
     state = root / ".procc" / "runs" / run_id / "state.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,16 @@ def test_the_runbook_says_what_each_step_changes() -> None:
 def test_the_schema_documents_changes() -> None:
     text = schema_text()
     assert '"ChangesWhen"' in text and "changed only when the command's result says so" in text
+
+
+def test_a_check_run_is_never_rolled_back(tmp_path: Path) -> None:
+    """``procc rollback --run`` of a --check run refuses: its steps never ran (exit 2, nothing executed)."""
+    from tests.run.helpers import procc, project
+
+    root = project(tmp_path, "PROC-TEST-001")
+    (root / "procedures" / "history").mkdir()
+    shutil.copy(FIXTURES / "history" / "PROC-TEST-001.jsonl", root / "procedures" / "history")
+    res = procc(root, "rollback", "PROC-TEST-001", "--run", "20260106T100000Z-ffffff", "-e", "workdir=/tmp/x")
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "was a check run (--check)" in res.stderr
+    assert not (root / ".procc" / "runs").exists() or not any((root / ".procc" / "runs").iterdir())
