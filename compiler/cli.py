@@ -181,7 +181,11 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     p = sub.add_parser("run", help="execute a procedure through ansible-runner, recorded in its history")
     target_opts(p)
-    p.add_argument("--check", action="store_true", help="Ansible check mode (simulate)")
+    p.add_argument("--check", action="store_true",
+                   help="Ansible check mode: read-only checks run for real, commands that change something "
+                        "are listed as 'would run', nothing is rolled back; recorded as a check run")
+    p.add_argument("--diff", action="store_true",
+                   help="show the changes module steps make (or would make, with --check)")
     p.add_argument("--fail-at", type=int, metavar="K", help="drill: make step K fail and roll back")
     p.add_argument("--force", action="store_true",
                    help="run a critical procedure in production without a staging pass (recorded)")

@@ -57,6 +57,29 @@ class Expect(Strict):
         return _regex(value)
 
 
+class ChangesWhen(Strict):
+    """When a command changed something, read from its result (every condition given must hold).
+
+    ``rc: 2`` means exit status 2 signals a change (and is not a failure: 0
+    and 2 both succeed); ``stdout_contains``/``stdout_regex`` look at its output.
+    """
+
+    rc: int | None = Field(None, ge=1, le=255, description="Exit status that means 'changed' (0 and it succeed).")
+    stdout_contains: str | None = Field(None, description="Changed when the output contains this text.")
+    stdout_regex: str | None = Field(None, description="Changed when the output matches this regular expression.")
+
+    @field_validator("stdout_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        return _regex(value)
+
+    @model_validator(mode="after")
+    def _some_condition(self) -> ChangesWhen:
+        if self.rc is None and self.stdout_contains is None and self.stdout_regex is None:
+            raise ValueError("a 'changes' condition needs rc, stdout_contains or stdout_regex")
+        return self
+
+
 class Action(Strict):
     """One action: shell commands (``run``), one module task (``task``) or a role (``role``)."""
 
@@ -71,6 +94,14 @@ class Action(Strict):
     where: Where = Field("targets", description="Run on the target hosts or on the controller.")
     become: bool | None = Field(None, description="Run with privilege escalation.")
     timeout: int | None = Field(None, ge=1, description="Seconds before the action is stopped.")
+    changes: bool | ChangesWhen | None = Field(
+        None,
+        description="Whether the action changes the system. false: read-only (never reported changed, runs "
+        "for real in check mode); true: reported changed (skipped and listed as 'would run' in check mode); "
+        "{rc, stdout_contains, stdout_regex}: changed only when the command's result says so. Default: "
+        "steps, rollbacks and post-execution actions change; pre-flight checks (roles excepted), "
+        "validations, metrics and smoke tests are read-only.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_action(self) -> Action:
@@ -86,6 +117,9 @@ class Action(Strict):
             raise ValueError("'vars' is only for 'role' actions")
         if self.role is not None and not ROLE_NAME.fullmatch(self.role):
             raise ValueError("'role' must be a role name (my_role) or a collection role (namespace.collection.role)")
+        if isinstance(self.changes, ChangesWhen) and self.run is None:
+            raise ValueError("a 'changes' condition reads a command's result: it is only for 'run' actions "
+                             "(use changes: true or false for 'task' and 'role')")
         if self.run is not None and "\r" in self.run:
             raise ValueError("a command cannot contain a carriage return (\\r): save the file with LF line endings")
         return self
@@ -102,6 +136,18 @@ class Action(Strict):
         """The module name of a ``task`` action."""
         assert self.task is not None
         return next(iter(self.task))
+
+
+def mutates(act: Action, default: bool) -> bool:
+    """Whether ``act`` changes the system: its ``changes`` field, else ``default`` for its place.
+
+    Defaults: steps, rollbacks and post-execution actions change; probes
+    (pre-flight checks, validations, metrics, smoke tests) do not, except a
+    role in pre-flight (a backup, a notification).
+    """
+    if act.changes is None:
+        return default
+    return act.changes is not False
 
 
 class Validation(Action):

@@ -41,7 +41,7 @@ from typing import Any
 
 from compiler import shellvars, templating
 from compiler.i18n import Lang, words
-from compiler.model import Action, Check, Expect, HealthCheck, Metric, Procedure, Step
+from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates
 from compiler.playbookexpr import (
     FLEET_BAD,
     HALTED,
@@ -60,6 +60,14 @@ Task = dict[str, Any]
 
 # Marker in the drill's failure message; the rescue tells a drill from a real failure by it.
 DRILL_MARK = "procc-drill"
+
+# Where a step's command leaves its result (the unreachable guard reads it) and
+# where any other command with a ``changes`` condition does (procc_result is
+# the run's outcome, see compiler.protocol).
+STEP_REGISTER = "procc_out"
+CHANGE_REGISTER = STEP_REGISTER
+# The condition of a task that must not run under --check (it reads what a skipped task did).
+NOT_CHECK = "not ansible_check_mode"
 
 
 class _Builder:
@@ -88,15 +96,23 @@ class _Builder:
     def name(self, prefix: str, title: str) -> str:
         return f"{prefix} | {templating.neutralize(title)}"
 
-    def action(self, act: Action, *, changed: bool, register: str | None = None,
+    def action(self, act: Action, *, mutating: bool, register: str | None = None,
                hide: bool = False) -> Task:
         """The module part of a task for a run/task/role action.
 
         Parameters reach a ``run`` command as environment variables of the
         task (see :mod:`compiler.shellvars`), never as text in the command,
         in which Ansible templates nothing.
+
+        Check mode and changed status (``mutating``, see :func:`mutates`): a
+        read-only action is never changed and runs for real under
+        ``--check``; a mutating command is changed (or changed when its
+        ``changes`` condition holds) and skipped by the shell module under
+        ``--check``; a mutating module runs in check mode (with ``--diff``);
+        a mutating role is skipped under ``--check``.
         """
         task: Task = {}
+        task_vars: dict[str, Any] = {}
         if act.run is not None:
             cmd = shellvars.command(act.run, self.proc)
             secret = [n for n in cmd.names if n in self.secrets]
@@ -107,15 +123,35 @@ class _Builder:
                                              "executable": "/bin/bash"}
             if cmd.names:
                 task["environment"] = {n: self.env_value(n) for n in cmd.names}
-            task["changed_when"] = changed
+            when = act.changes if isinstance(act.changes, ChangesWhen) else None
+            if when is not None and mutating:
+                register = register or CHANGE_REGISTER
+                cond, cvars = self.change_condition(when, register)
+                task["changed_when"] = cond
+                task_vars.update(cvars)
+                if when.rc is not None:
+                    task["failed_when"] = f"{register}.rc not in [0, {when.rc}]"
+            else:
+                task["changed_when"] = mutating
         elif act.task is not None:
             module = act.module
             task[module] = self.data(act.task[module])
+            if not mutating:
+                task["changed_when"] = False
         else:
             assert act.role is not None
             task["ansible.builtin.include_role"] = {"name": act.role}
+            if not mutating:
+                # Keywords of a dynamic include reach the role's tasks only through apply.
+                task["ansible.builtin.include_role"]["apply"] = {"check_mode": False}
+            else:
+                task["when"] = "not ansible_check_mode"
             if act.vars:
                 task["vars"] = self.data(act.vars)
+        if not mutating and act.role is None:
+            task["check_mode"] = False
+        if task_vars:
+            task.setdefault("vars", {}).update(task_vars)
         if register:
             task["register"] = register
         if act.where == "controller":
@@ -131,6 +167,20 @@ class _Builder:
             # that its failure still says why.
             task["no_log"] = True
         return task
+
+    def change_condition(self, when: ChangesWhen, reg: str) -> tuple[str, dict[str, Any]]:
+        """The ``changed_when`` expression of a ``changes`` condition on result ``reg``, and its vars."""
+        conds: list[str] = []
+        cvars: dict[str, Any] = {}
+        if when.rc is not None:
+            conds.append(f"{reg}.rc == {when.rc}")
+        if when.stdout_contains is not None:
+            cvars["procc_changed_contains"] = self.text(when.stdout_contains)
+            conds.append(f"procc_changed_contains in {reg}.stdout")
+        if when.stdout_regex is not None:
+            cvars["procc_changed_regex"] = Unsafe(when.stdout_regex)
+            conds.append(f"{reg}.stdout is search(procc_changed_regex)")
+        return " and ".join(conds), cvars
 
     def env_value(self, name: str) -> str:
         """The task environment entry that hands parameter ``name`` to bash."""
@@ -155,13 +205,24 @@ class _Builder:
         return any(ref.name in self.secrets for t in texts if t for ref in templating.references(t))
 
     def checked(self, prefix: str, title: str, act: Action, expect: Expect,
-                retries: int, delay: int, tags: list[str]) -> Task:
-        """A read-only command whose result must satisfy ``expect`` (with retries)."""
+                retries: int, delay: int, tags: list[str], *, mutating: bool = False,
+                when: str | None = None) -> Task:
+        """A probe: a command whose result must satisfy ``expect`` (with retries).
+
+        Read-only unless declared otherwise (``mutating``), so it runs for
+        real under ``--check``; ``when`` skips it (a validation of a step
+        that check mode skipped).
+        """
         reg = "procc_check"
         task: Task = {"name": self.name(prefix, title)}
         # Output checked for a secret cannot be masked: hide the whole task.
         hide = self.mentions_secret(expect.stdout_contains, expect.stdout_regex)
-        task.update(self.action(act, changed=False, register=reg, hide=hide))
+        task.update(self.action(act, mutating=mutating, register=reg, hide=hide))
+        if mutating and act.kind == "run":
+            # The shell module skips under --check, leaving nothing to check.
+            when = when or NOT_CHECK
+        if when is not None:
+            _add_when(task, when)
         if act.kind == "role":
             task["tags"] = tags
             return task
@@ -240,7 +301,7 @@ class _Builder:
         tasks: list[Task] = [self.setfact(f"Procc | {w['t_phase_preflight']}", {"procc_phase": "preflight"},
                                           ["always"], kind="preflight")]
         for i, check in enumerate(self.proc.preflight, 1):
-            task = self._check(f"{w['step']} P{i}", check, ["preflight"])
+            task = self._check(f"{w['step']} P{i}", check, ["preflight"], preflight=True)
             tasks.append(self.tagged(task, f"P{i}", "preflight"))
         return tasks
 
@@ -252,8 +313,12 @@ class _Builder:
         task.setdefault("vars", {}).update(tag_vars(step, kind))
         return task
 
-    def _check(self, prefix: str, check: Check, tags: list[str]) -> Task:
-        return self.checked(prefix, check.title, check, check.expect, check.retries, check.delay, tags)
+    def _check(self, prefix: str, check: Check, tags: list[str], *, preflight: bool = False,
+               when: str | None = None) -> Task:
+        # A role in pre-flight is a backup or a notification: it changes something unless declared.
+        mutating = mutates(check, preflight and check.kind == "role")
+        return self.checked(prefix, check.title, check, check.expect, check.retries, check.delay, tags,
+                            mutating=mutating, when=when)
 
     def step(self, k: int, step: Step) -> Task:
         """Step ``k`` as one block tagged ``procc_step: k``; its tasks say their ``procc_kind``.
@@ -282,13 +347,14 @@ class _Builder:
             ),
         ]
         main: Task = {"name": self.name(p, step.title)}
-        main.update(self.action(step, changed=True))
-        if step.kind != "role" and not step.is_interruptible:
-            main["register"] = "procc_out"
+        mutating = mutates(step, True)
+        # The step's own result is what the unreachable guard (and a changes condition) reads.
+        out = STEP_REGISTER if step.kind != "role" and not step.is_interruptible else None
+        main.update(self.action(step, mutating=mutating, register=out))
         main["tags"] = tags
         tasks.append(main)
         if step.is_interruptible:
-            tasks.extend(self.interruptible(p, main, step.timeout, tags))
+            tasks.extend(self.interruptible(p, main, step, mutating, tags))
         tasks.append(self.guard(p, tags))
         tasks.append({
             "name": f"{p} | {w['drill_task']} (procc_fail_at={k})",
@@ -299,7 +365,9 @@ class _Builder:
         })
         if step.validate_ is not None:
             v = step.validate_
-            check = self.checked(f"{p} | {w['validate_task']}", step.title, v, v.expect, v.retries, v.delay, tags)
+            # Under --check a mutating step did not run: there is nothing to validate.
+            check = self.checked(f"{p} | {w['validate_task']}", step.title, v, v.expect, v.retries, v.delay,
+                                 tags, mutating=mutates(v, False), when=NOT_CHECK if mutating else None)
             tasks.append(self.tagged(check, None, "validate"))
             tasks.append(self.guard(p, tags))
         tasks.append(self.setfact(f"{p} | {w['t_done']}", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"},
@@ -324,19 +392,38 @@ class _Builder:
             "tags": tags,
         }
 
-    def interruptible(self, p: str, main: Task, timeout: int | None, tags: list[str]) -> list[Task]:
+    def interruptible(self, p: str, main: Task, step: Step, mutating: bool, tags: list[str]) -> list[Task]:
         """Run ``main`` asynchronously, polled until done or until procc asks to stop.
 
         A signal to ansible-playbook would skip rescue; this way the step's
         process is killed by the playbook itself and the rescue rolls back.
         The ``wait`` task carries the step's result (rc, stderr) when it fails.
+        Starting the job changes nothing: the step's changed status is its
+        wait's, once the job finished.
         """
         w = self.w
-        limit = timeout or 86400
+        limit = step.timeout or 86400
         main.pop("timeout", None)
         main["async"] = limit
         main["poll"] = 0
         main["register"] = "procc_job"
+        main["changed_when"] = False
+        main.pop("failed_when", None)
+        if mutating:
+            # The shell module does not skip an asynchronous job under --check: skip it here.
+            _add_when(main, NOT_CHECK)
+        changed: bool | str = "procc_job_status.finished | default(false)" if mutating else False
+        wait_extra: Task = {}
+        if mutating and isinstance(step.changes, ChangesWhen):
+            cond, cvars = self.change_condition(step.changes, "procc_job_status")
+            changed = f"(procc_job_status.finished | default(false)) and {cond}"
+            main.pop("vars", None)
+            wait_extra["vars"] = cvars
+            if step.changes.rc is not None:
+                wait_extra["failed_when"] = (
+                    f"(procc_job_status.failed | default(false)) and (procc_job_status.rc | default(-1))"
+                    f" not in [0, {step.changes.rc}]"
+                )
         hidden = {"no_log": True} if main.get("no_log") else {}
         running = ("procc_job.ansible_job_id is defined and procc_job_status is not unreachable"
                    " and not (procc_job_status.finished | default(true))")
@@ -352,7 +439,8 @@ class _Builder:
                 "until": "procc_job_status.finished or procc_cancel_file is exists",
                 "retries": limit,
                 "delay": 1,
-                "changed_when": "procc_job_status.finished | default(false)",
+                "changed_when": changed,
+                **wait_extra,
                 "when": "procc_job.ansible_job_id is defined",
                 "vars": tag_vars(kind="wait"),
                 **placed,
@@ -378,18 +466,28 @@ class _Builder:
         ]
 
     def final_validation(self) -> list[Task]:
+        """Health checks, metrics and smoke tests: probes, run for real under --check when they can be.
+
+        They check what the steps did: when check mode skipped a step (any
+        step that changes something), they are skipped too.
+        """
         fv = self.proc.final_validation
         tags = ["final_validation"]
         tasks: list[Task] = [self.setfact(f"Procc | {self.w['t_phase_final']}", {"procc_phase": "final"},
                                           tags, kind="final")]
         prefix = self.w["final_validation"]
+        probes: list[Task] = []
         for h in fv.health:
-            tasks.append(self._health(prefix, h, tags))
+            probes.append(self._health(prefix, h, tags))
         for m in fv.metrics:
-            tasks.extend(self._metric(prefix, m, tags))
+            probes.extend(self._metric(prefix, m, tags))
         for s in fv.smoke:
-            tasks.append(self._check(prefix, s, tags))
-        return [tasks[0], *(self.tagged(t, None, "final") for t in tasks[1:])]
+            probes.append(self._check(prefix, s, tags))
+        probes = [self.tagged(t, None, "final") for t in probes]
+        if any(mutates(step, True) for step in self.proc.steps):
+            for task in probes:
+                _add_when(task, NOT_CHECK)
+        return tasks + probes
 
     def _health(self, prefix: str, h: HealthCheck, tags: list[str]) -> Task:
         title = h.name or f"GET {h.url}"
@@ -398,6 +496,7 @@ class _Builder:
             "ansible.builtin.uri": {"url": self.text(h.url), "status_code": h.status,
                                     "return_content": h.contains is not None},
             "register": "procc_health",
+            "check_mode": False,
         }
         if h.contains is not None:
             task["vars"] = {"procc_expect_contains": self.text(h.contains)}
@@ -415,7 +514,7 @@ class _Builder:
 
     def _metric(self, prefix: str, m: Metric, tags: list[str]) -> list[Task]:
         measure: Task = {"name": self.name(prefix, f"{m.name} ({self.w['t_measure']})")}
-        measure.update(self.action(m, changed=False, register="procc_metric"))
+        measure.update(self.action(m, mutating=mutates(m, False), register="procc_metric"))
         measure["tags"] = tags
         that = ["procc_metric.stdout | trim is match('^-?[0-9.]+([eE][-+]?[0-9]+)?$')"]
         if m.below is not None:
@@ -494,7 +593,7 @@ class _Builder:
                 task = self.setfact(
                     f"{p} | {w['irreversible_task']}",
                     {"procc_irreversible": f"{{{{ procc_irreversible + [{k}] }}}}"}, ["rollback", "always"],
-                    when=started, kind="irreversible")
+                    when=f"{started} and {NOT_CHECK}", kind="irreversible")
                 task["vars"] = {**tag_vars(k), **task["vars"]}
                 tasks.append(task)
         return tasks
@@ -505,7 +604,7 @@ class _Builder:
         w = self.w
         rb_tags = ["rollback", "always"]
         body: Task = {"name": body_name}
-        body.update(self.action(act, changed=True))
+        body.update(self.action(act, mutating=mutates(act, True)))
         body["tags"] = rb_tags
         step_ref: int | str = int(ref) if ref.isdigit() else ref.strip("'")
         return {
@@ -523,7 +622,8 @@ class _Builder:
                               "procc_rollback_errors": "{{ procc_rollback_errors | default([]) + [procc_rollback_error] }}"},
                              rb_tags, kind="rollback-failed"),
             ],
-            **({"when": when} if when else {}),
+            # Under --check no step ran: nothing is rolled back, nor claimed.
+            "when": f"{when} and {NOT_CHECK}" if when else NOT_CHECK,
             "tags": rb_tags,
         }
 
@@ -554,7 +654,7 @@ class _Builder:
         post = self.proc.post
         for title, act in [(a.title, a) for a in post.cleanup] + [(a.title, a) for a in post.notify]:
             body: Task = {"name": self.name(w["post"], title)}
-            body.update(self.action(act, changed=True))
+            body.update(self.action(act, mutating=mutates(act, True)))
             body["tags"] = ["post", "always"]
             tasks.append({
                 "name": self.name(f"{w['post']} | {w['t_post_block']}", title),
@@ -775,6 +875,15 @@ done
 
 
 _BLOCK_KEYS = ("block", "rescue", "always")
+
+
+def _add_when(task: Task, cond: str) -> None:
+    """Add ``cond`` to the conditions of ``task`` (all must hold)."""
+    old = task.get("when")
+    if old is None:
+        task["when"] = cond
+    elif old != cond:
+        task["when"] = [*(old if isinstance(old, list) else [old]), cond]
 
 
 def _ordered(node: Any) -> Any:

@@ -15,9 +15,7 @@ from typing import Any, Protocol, TextIO
 
 from compiler.history.events import Tracker
 from compiler.i18n import words
-
-_RESULTS = {"runner_on_ok": "ok", "runner_on_failed": "FAILED", "runner_on_unreachable": "UNREACHABLE",
-            "runner_on_skipped": None}
+from compiler.recap import diff_lines, status
 
 
 class Display(Protocol):
@@ -45,13 +43,15 @@ class PlainDisplay:
         print(header, file=self.out, flush=True)
 
     def event(self, kind: str, ref: int | str | None, task: str, data: dict[str, Any]) -> None:
-        if kind not in _RESULTS or not task or _RESULTS[kind] is None:
+        shown = status(kind, data)
+        if shown is None or not task:
             return
-        status = str(_RESULTS[kind])
-        if data.get("ignore_errors"):
-            status = "failed (ignored)"
         mark = "  <<" if self.t.phase == "rollback" else ""
-        print(f"{status:>8}  {data.get('host', '')}  {task}{mark}", file=self.out, flush=True)
+        print(f"{shown:>11}  {data.get('host', '')}  {task}{mark}", file=self.out, flush=True)
+        res = data.get("res")
+        if shown == "changed" and isinstance(res, dict):
+            for line in diff_lines(res):
+                print(f"             {line}", file=self.out, flush=True)
 
     def notice(self, text: str) -> None:
         print(f"procc: {text}", file=self.out, flush=True)
@@ -98,9 +98,9 @@ class LiveDisplay:
         else:
             grid.add_row(Text(f"fase: {t.phase}", style="magenta" if t.phase == "rollback" else "cyan"),
                          Text(t.task, style="dim"))
-        for host, status in sorted(t.hosts.items()):
-            style = {"ok": "green", "failed": "bold red", "unreachable": "bold red"}.get(status, "yellow")
-            grid.add_row(Text(f"  {host}"), Text(status, style=style))
+        for host, state in sorted(t.hosts.items()):
+            style = {"ok": "green", "failed": "bold red", "unreachable": "bold red"}.get(state, "yellow")
+            grid.add_row(Text(f"  {host}"), Text(state, style=style))
         for line in self.lines[-8:]:
             grid.add_row(Text(line, style="magenta" if "Rollback" in line else "dim"), Text(""))
         return grid
@@ -112,9 +112,14 @@ class LiveDisplay:
     def event(self, kind: str, ref: int | str | None, task: str, data: dict[str, Any]) -> None:
         if isinstance(ref, int) and ref not in self.step_began and self.t.phase == "step":
             self.step_began[ref] = time.monotonic()
-        status = _RESULTS.get(kind)
-        if status and task:
-            self.lines.append(f"{status:>6} {data.get('host', '')} {task}")
+        shown = status(kind, data)
+        if shown and task:
+            self.lines.append(f"{shown:>9} {data.get('host', '')} {task}")
+            res = data.get("res")
+            if shown == "changed" and isinstance(res, dict):
+                diff = diff_lines(res)
+                for line in diff:
+                    self.live.console.print(line, markup=False, highlight=False)
         self.live.refresh()
 
     def notice(self, text: str) -> None:

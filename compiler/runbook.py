@@ -20,7 +20,7 @@ from compiler import markdown as md
 from compiler import shellvars, templating
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
-from compiler.model import Action, Expect, PostAction, Procedure, Step
+from compiler.model import Action, ChangesWhen, Expect, PostAction, Procedure, Step, mutates
 from compiler.yamlout import dump
 
 
@@ -198,6 +198,7 @@ class _View:
             "minutes": self.duration(s.minutes),
             "criticality": enum(self.lang, s.criticality),
             "rollback_available": w["yes"] if has_rb else w["no"],
+            "changes": self.changes_text(s),
             "block": self.action_block(s),
             "notes": self.action_notes(s),
             "expected": md.inline(s.expected) if s.expected else "",
@@ -223,6 +224,20 @@ class _View:
                 "output": md.fence(v.output, "text") if v.output else None,
             }
         return view
+
+    def changes_text(self, s: Step) -> str:
+        """Whether a step changes the system, and what --check does with it (Markdown)."""
+        w = self.w
+        if not mutates(s, True):
+            return w["changes_none"]
+        if isinstance(s.changes, ChangesWhen):
+            c = s.changes
+            conds = ([w["changes_rc"].format(rc=c.rc)] if c.rc is not None else []) + (
+                [w["changes_contains"].format(x=md.code(c.stdout_contains))] if c.stdout_contains is not None
+                else []) + (
+                [w["changes_regex"].format(x=md.code(c.stdout_regex))] if c.stdout_regex is not None else [])
+            return w["changes_when"].format(cond=f" {w['and']} ".join(conds))
+        return w["changes_module"] if s.kind == "task" else w["changes_yes"]
 
     def final(self) -> dict[str, Any]:
         fv = self.proc.final_validation

@@ -15,8 +15,10 @@ from compiler import gates, history, params, project
 from compiler.errors import UsageError
 from compiler.history.events import Tracker
 from compiler.i18n import words
+from compiler.model import Procedure
 from compiler.parse import Source, parse_file
 from compiler.progress import PlainDisplay, make_display
+from compiler.recap import Recap
 from compiler.runner import RunRequest, execute, read_vault
 from compiler.session import Outcome, RunContext, executor_name, rollback_commands, run
 
@@ -101,26 +103,25 @@ def _ask(prompt: str) -> str:
 
 def run_cmd(args: argparse.Namespace) -> int:
     """``procc run``: gates, then the run, its live display and one summary."""
+    if args.check and args.fail_at:
+        raise UsageError("procc: --check cannot be combined with --fail-at: a drill fails a step after it ran, "
+                         "and check mode does not run it")
     root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
     runs, _ = history.read(history.history_path(root, proc.id))
     forced = gates.production_gate(proc, args.env, runs, args.force)
     if forced:
         print(f"procc: WARNING {forced}", file=sys.stderr)
-    if args.check:
-        shell = [k for k, s in enumerate(proc.steps, 1) if s.run is not None]
-        if shell:
-            print("procc: check mode cannot simulate shell steps (they are skipped): "
-                  + ", ".join(f"Paso {k} ({proc.steps[k - 1].title})" for k in shell))
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, fail_at=args.fail_at, check=args.check,
-                     lang=args.lang, runs_dir=_runs_dir(args))
+                     diff=args.diff, lang=args.lang, runs_dir=_runs_dir(args))
     ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
                      executor=executor, record=not args.no_record)
     tracker = Tracker(proc, args.lang)
-    display = make_display(tracker, live=False if args.plain else None)
+    display = Recap(make_display(tracker, live=False if args.plain else None), check=args.check,
+                    phase=lambda: tracker.phase)
     out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
-    _summary(out, src, req, root, values, secrets)
+    _summary(out, src, req, root, values, secrets, display)
     if out.history_error:
         print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
         return 1
@@ -168,13 +169,15 @@ def _kill_jobs(req: RunRequest, jobs: dict[str, str]) -> None:
 
 
 def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
-             values: dict[str, str], secrets: set[str]) -> None:
+             values: dict[str, str], secrets: set[str], recap: Recap | None = None) -> None:
     proc = src.procedure
     t = out.tracker
     rec = out.record
     mins = float(rec.get("duration") or 0) / 60
     label = {"success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
-             "interrupted": "INTERRUPTED"}[out.outcome]
+             "interrupted": "INTERRUPTED", "check": "CHECK"}[out.outcome]
+    if req.check and out.outcome != "check":
+        label = f"CHECK {label}"
     if req.fail_at:
         label = f"DRILL {'PASSED' if out.result.drill_passed else 'FAILED'} ({label})"
     print()
@@ -188,6 +191,8 @@ def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
     elif t.failed_task and out.outcome == "failed" and not out.result.results:
         # No host reported a result (the playbook stopped early): the last failed task is all there is.
         print(f"failed at: {t.failed_task}: {t.failed_msg}")
+    if recap is not None:
+        _check_lines(recap, proc, req.check, w["step"])
     print(f"rollbacks executed: {', '.join(t.rollbacks) or 'none'}"
           + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
     irreversible = t.irreversible or [k for k in t.started if proc.steps[k - 1].irreversible]
@@ -197,11 +202,21 @@ def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
     if out.aborted:
         print(f"ABORTED: started steps {t.started or 'none'} were NOT rolled back. Rollback commands:")
         for k, cmd in rollback_commands(src, t.started, values, secrets):
-            print(f"  # Paso {k}: {proc.steps[k - 1].title}")
+            print(f"  # {w['step']} {k}: {proc.steps[k - 1].title}")
             for line in cmd.splitlines():
                 print(f"  {line}")
         print(f"or run: procc rollback {proc.id} --run {req.run_id}")
     print(f"artifacts: {project.display(out.result.data_dir, root)}")
+
+
+def _check_lines(recap: Recap, proc: Procedure, check: bool, step_word: str) -> None:
+    """What check mode did not run, and the per-host ok/changed counts."""
+    if check:
+        steps = [f"{step_word} {k} ({proc.steps[k - 1].title})" for k in recap.would_run_steps
+                 if 1 <= k <= len(proc.steps)]
+        print(f"would run: {', '.join(steps + recap.would_run_tasks) or 'nothing'}")
+    for line in recap.lines():
+        print(f"hosts: {line}")
 
 
 def history_cmd(args: argparse.Namespace) -> int:
@@ -245,6 +260,10 @@ def history_cmd(args: argparse.Namespace) -> int:
 def _started_of(root: Path, src: Source, run_id: str, limit: str | None = None) -> list[int]:
     runs, _ = history.read(history.history_path(root, src.procedure.id))
     for r in runs:
+        if r.run_id == run_id and r.get("check"):
+            # Check mode ran none of its steps: rolling them back would undo what another run did.
+            raise UsageError(f"procc: run {run_id} was a check run (--check): it changed nothing, "
+                             "there is nothing to roll back")
         # --limit HOST: the steps that host started (the summary's command for a lost host).
         hosts = r.get("hosts") if r.run_id == run_id else None
         if limit and isinstance(hosts, dict) and isinstance(hosts.get(limit), dict) \

@@ -74,6 +74,7 @@ class RunRequest:
     limit: str | None = None
     fail_at: int | None = None
     check: bool = False
+    diff: bool = False
     lang: Lang = "es"
     runs_dir: Path | None = None
     run_id: str = field(default_factory=new_run_id)
@@ -234,6 +235,8 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     cmdline: list[str] = []
     if req.check:
         cmdline.append("--check")
+    if req.diff:
+        cmdline.append("--diff")
     feeder = _SecretFeeder(secret_values) if secret_values else None
     if feeder is not None:
         cmdline += ["-e", f"@{feeder.path}"]

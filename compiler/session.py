@@ -148,15 +148,19 @@ class Outcome:
     history_error: str | None = None
 
 
-def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool) -> str:
+def _outcome(res: RunResult, t: Tracker, drill: bool, interrupted: bool, check: bool = False) -> str:
     """The run's label, from the playbook's per-host results (compiler.protocol).
 
     Any host failed (or lost) -> failed; every other host rolled back (or
     never started) -> rolled-back: the same label for a step failure and a
-    final-validation failure whose rollbacks all succeeded.
+    final-validation failure whose rollbacks all succeeded. A check run is
+    ``check`` (or failed).
     """
     if interrupted and res.rc != 0:
         return "interrupted"
+    if check:
+        # Check mode changes nothing and rolls nothing back: it ends "check" or failed.
+        return "check" if res.rc == 0 else "failed"
     if drill:
         return "rolled-back" if res.drill_passed else "failed"
     if res.rc == 0:
@@ -217,12 +221,12 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
         if aborted and tracker.jobs and kill_jobs is not None:
             kill_jobs(req, dict(tracker.jobs))
         ended = dt.datetime.now(dt.UTC)
-        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted)
+        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted, req.check)
         record: dict[str, Any] = {
             "kind": "end", "run_id": req.run_id, "end": now_iso(),
             "start": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "duration": round((ended - started_at).total_seconds(), 3),
-            "outcome": outcome, "rc": res.rc, "aborted": aborted,
+            "outcome": outcome, "rc": res.rc, "aborted": aborted, "check": req.check,
             "failed_step": tracker.failed_step, "started": tracker.started,
             "rollbacks": list(tracker.rollbacks), "rollbacks_failed": list(tracker.rollbacks_failed),
             "irreversible": list(tracker.irreversible),

@@ -132,7 +132,11 @@ class Tracker:
         assert isinstance(res, dict)
         if status and host:
             self.hosts[host] = status
-        if tag.kind in protocol.PHASES and status in ("ok", "failed", "unreachable"):
+        if tag.kind in protocol.PHASES and (
+                status in ("ok", "failed", "unreachable")
+                # A skipped task moves the run on too (check mode skips post-execution
+                # commands), except into a rollback: a skipped rollback did not happen.
+                or (status == "skipped" and protocol.PHASES[tag.kind] != "rollback")):
             self.phase = protocol.PHASES[tag.kind]
         if tag.kind == "result" and status == "ok":
             facts = res.get("ansible_facts")

@@ -38,8 +38,15 @@ def _num(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _is_check(run: Run) -> bool:
+    """A ``--check`` run: listed in the history table, never counted."""
+    return bool(run.get("check"))
+
+
 def _outcome(w: dict[str, str], run: Run) -> str:
     key = run.outcome if run.finished else "unfinished_o"
+    if _is_check(run) and run.finished:
+        key = "check" if run.outcome == "check" else key
     return w[key] if key in w else _text(run.outcome.upper())
 
 
@@ -65,16 +72,22 @@ def _row(w: dict[str, str], run: Run) -> list[str]:
         notes.append(w["approved"].format(x=_text(run.get("approved_by"))))
     if run.get("forced"):
         notes.append(w["forced"])
-    return [_date(run), _text(run.get("executor", "?")), _mins(run.duration),
-            w["yes"] if run.succeeded else w["no"], "; ".join(notes)]
+    if _is_check(run):
+        notes.append(w["check_note"])
+        ok = "-"
+    else:
+        ok = w["yes"] if run.succeeded else w["no"]
+    return [_date(run), _text(run.get("executor", "?")), _mins(run.duration), ok, "; ".join(notes)]
 
 
 def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     """The runbook figures for ``runs`` (oldest first)."""
     w = kpi_words(lang)
-    real = [r for r in runs if not r.drill and not r.get("check") and not r.get("rollback_of")]
-    drills = [r for r in runs if r.drill]
-    if not real and not drills:
+    real = [r for r in runs if not r.drill and not _is_check(r) and not r.get("rollback_of")]
+    drills = [r for r in runs if r.drill and not _is_check(r)]
+    # The history table lists check runs among the real ones; no figure counts them.
+    listed = [r for r in runs if not r.drill and not r.get("rollback_of")]
+    if not listed and not drills:
         return Kpis()
     last_run = None
     if real:
@@ -86,7 +99,7 @@ def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     if window:
         ok = sum(1 for r in window if r.succeeded)
         rate = w["rate"].format(p=round(100 * ok / len(window)), n=len(window))
-    history_rows = [_row(w, r) for r in reversed(real[-TABLE_ROWS:])]
+    history_rows = [_row(w, r) for r in reversed(listed[-TABLE_ROWS:])]
     drill_rows = [_row(w, r) for r in reversed(drills[-TABLE_ROWS:])]
     stats: list[tuple[str, str]] = []
     if real:

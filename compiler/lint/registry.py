@@ -18,6 +18,7 @@ from compiler.lint.rules.full_rollback_missing import FullRollbackMissing
 from compiler.lint.rules.interactive_command import InteractiveCommand
 from compiler.lint.rules.literal_secret import LiteralSecret
 from compiler.lint.rules.parameter_description import ParameterDescription
+from compiler.lint.rules.read_only_changes import ReadOnlyChanges
 from compiler.lint.rules.rollback_trigger_measurable import RollbackTriggerMeasurable
 from compiler.lint.rules.secret_parameter import SecretParameter
 from compiler.lint.rules.stale_procedure import StaleProcedure
@@ -43,6 +44,7 @@ RULES: list[type[Rule]] = [
     TemplatePlaceholder,
     InteractiveCommand,
     CommandSubstitutionArgument,
+    ReadOnlyChanges,
     # sre
     TroubleshootingMissing,
     SuccessMetricsNumeric,

@@ -27,6 +27,7 @@ EXPECTED: dict[str, list[tuple[int, int]]] = {
     "template-placeholder": [(11, 9), (31, 7)],
     "interactive-command": [(34, 9), (35, 40)],
     "command-substitution-argument": [(33, 30), (34, 54), (40, 12)],
+    "read-only-changes": [(38, 10)],
     "troubleshooting-missing": [(46, 1)],
     "success-metrics-numeric": [(38, 1), (42, 7)],
     "rollback-trigger-measurable": [(44, 7)],
