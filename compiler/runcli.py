@@ -16,7 +16,7 @@ from compiler.errors import UsageError
 from compiler.history.events import Tracker
 from compiler.parse import Source, parse_file
 from compiler.progress import PlainDisplay, make_display
-from compiler.runner import RunRequest, execute, read_vault
+from compiler.runner import RunRequest, execute, playbook_vars_dirs, read_vault
 from compiler.session import Outcome, RunContext, executor_name, rollback_commands, run
 
 
@@ -30,7 +30,7 @@ def _source(args: argparse.Namespace) -> tuple[Path, Source]:
     return root, parse_file(path, project.display(path, root))
 
 
-def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[str]]:
+def _values(args: argparse.Namespace, src: Source, may_supply: bool = False) -> tuple[dict[str, str], set[str]]:
     plain = [e for e in args.extra_vars if not e.startswith("@")]
     vaults = [e[1:] for e in args.extra_vars if e.startswith("@")]
     given = params.parse_assignments(plain)
@@ -45,7 +45,7 @@ def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[
         given.update(data)
         vaulted |= set(data)
     given.update(_prompt_secrets(src, given))
-    values, secrets = params.resolve(src.procedure, given)
+    values, secrets = params.resolve(src.procedure, given, inventory_may_supply=may_supply)
     exposed = sorted(n for n in params.parse_assignments(plain) if n in secrets)
     for name in exposed:
         # Refusing would not help: the value is already in the process list
@@ -86,7 +86,10 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], se
     root, src = _source(args)
     # The environment comes from --env or from where the inventory lives.
     args.env, inventory = gates.targets(root, args.env, args.inventory)
-    values, secrets = _values(args, src)
+    # An inventory (or group_vars/host_vars beside the playbooks) may give a
+    # required parameter: then the playbook's own check decides, per host.
+    may_supply = inventory is not None or bool(playbook_vars_dirs(root))
+    values, secrets = _values(args, src, may_supply)
     executor = executor_name()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     approval = gates.approve(src.procedure, args.env, args.approved_by, args.yes, interactive, _ask, executor,

@@ -30,6 +30,9 @@ from compiler.parse import Source
 
 Event = dict[str, Any]
 
+# Where the project's compiled playbooks live (compiler.project.DEFAULT_PLAYBOOKS).
+PLAYBOOKS = Path("playbooks")
+
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus randomness."""
@@ -109,9 +112,20 @@ def prepare(req: RunRequest) -> Path:
     if pb is None:
         pb = playbook.render(req.source.procedure, req.lang, source=req.source.display)
     (data_dir / "project" / "playbook.yml").write_text(pb, encoding="utf-8")
+    for name, target in playbook_vars_dirs(req.root).items():
+        # The committed playbooks' group_vars/host_vars apply beside the run's
+        # copy of the playbook too. Linked, not copied: they may hold values
+        # (vault files) that have no business in a run's artifacts.
+        (data_dir / "project" / name).symlink_to(target, target_is_directory=True)
     if req.inventory is None:
         (data_dir / "inventory" / "hosts").write_text(local_inventory(), encoding="utf-8")
     return data_dir
+
+
+def playbook_vars_dirs(root: Path) -> dict[str, Path]:
+    """The ``group_vars``/``host_vars`` directories beside the project's playbooks that exist."""
+    base = root / PLAYBOOKS
+    return {name: (base / name).resolve() for name in ("group_vars", "host_vars") if (base / name).is_dir()}
 
 
 def extravars(req: RunRequest) -> dict[str, Any]:
