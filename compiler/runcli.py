@@ -16,8 +16,15 @@ from compiler.errors import UsageError
 from compiler.history.events import Tracker
 from compiler.parse import Source, parse_file
 from compiler.progress import PlainDisplay, make_display
-from compiler.runner import RunRequest, execute, playbook_vars_dirs, read_vault
-from compiler.session import Outcome, RunContext, executor_name, rollback_commands, run
+from compiler.runner import (
+    RunRequest,
+    execute,
+    missing_inventory,
+    no_hosts_message,
+    playbook_vars_dirs,
+    read_vault,
+)
+from compiler.session import NO_HOSTS, Outcome, RunContext, executor_name, rollback_commands, run
 
 
 def _source(args: argparse.Namespace) -> tuple[Path, Source]:
@@ -86,6 +93,11 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], se
     root, src = _source(args)
     # The environment comes from --env or from where the inventory lives.
     args.env, inventory = gates.targets(root, args.env, args.inventory)
+    if missing_inventory(inventory):
+        # Refused before anything runs or is recorded (ansible-runner would
+        # read the path as inventory text and match nothing).
+        pattern = args.limit or src.procedure.hosts
+        raise gates.GateError(no_hosts_message(pattern, inventory) + ": the inventory does not exist")
     # An inventory (or group_vars/host_vars beside the playbooks) may give a
     # required parameter: then the playbook's own check decides, per host.
     may_supply = inventory is not None or bool(playbook_vars_dirs(root))
@@ -126,6 +138,10 @@ def run_cmd(args: argparse.Namespace) -> int:
     if out.history_error:
         print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
         return 1
+    if out.outcome == NO_HOSTS:
+        # Nothing ran: a usage error (recorded as no-hosts, which no statistic counts).
+        print(out.result.summary, file=sys.stderr)
+        return 2
     if ctx.record:
         _refresh_runbook(src, root)
     if out.interrupted:
@@ -176,7 +192,7 @@ def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
     rec = out.record
     mins = float(rec.get("duration") or 0) / 60
     label = {"success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
-             "interrupted": "INTERRUPTED"}[out.outcome]
+             "interrupted": "INTERRUPTED", NO_HOSTS: "NO HOSTS MATCHED"}[out.outcome]
     if req.fail_at:
         label = f"DRILL {'PASSED' if out.result.drill_passed else 'FAILED'} ({label})"
     print()

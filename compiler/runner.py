@@ -61,6 +61,8 @@ class RunResult:
     unreachable: list[str] = field(default_factory=list)
     events: int = 0
     failed_tasks: list[str] = field(default_factory=list)
+    # The host pattern (or --limit) that matched no host: the run did nothing.
+    no_hosts: str | None = None
 
 
 @dataclass
@@ -95,8 +97,41 @@ class RunRequest:
         return self.data_dir / "cancel"
 
 
+def missing_inventory(inventory: str | None) -> bool:
+    """Whether ``inventory`` names a path that does not exist (an inline ``h1,h2,`` list is no path).
+
+    ansible-runner takes a string that is not an existing path for inventory
+    TEXT: a mistyped ``-i /nonexistent.ini`` would become an inventory of one
+    host of that name, match nothing and end "successful".
+    """
+    if inventory is None or ("," in inventory and not os.path.exists(inventory)):
+        return False
+    return not os.path.exists(inventory)
+
+
+def no_hosts_message(pattern: str, inventory: str | None) -> str:
+    """The refusal of a run whose targets match no host."""
+    where = inventory if inventory is not None else "the local inventory (localhost)"
+    return f"procc: no hosts matched '{pattern}' in {where}"
+
+
+def target_pattern(req: RunRequest) -> str:
+    """The host pattern a run targets, as the user sees it: --limit, else the procedure's hosts."""
+    if req.limit:
+        return req.limit
+    return "all" if req.inventory is None else req.source.procedure.hosts
+
+
+def check_inventory(req: RunRequest) -> None:
+    """Refuse a run whose inventory path does not exist, before anything runs or is recorded."""
+    if missing_inventory(req.inventory):
+        raise UsageError(no_hosts_message(target_pattern(req), req.inventory)
+                         + ": the inventory does not exist")
+
+
 def prepare(req: RunRequest) -> Path:
     """Lay out the private data directory; returns its path."""
+    check_inventory(req)
     data_dir = req.data_dir
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -222,12 +257,14 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     # drill passes only when it passed on every host that reported.
     passed: dict[str, str] = {}
     failed: dict[str, str] = {}
+    play_pattern = ["all" if req.inventory is None else req.source.procedure.hosts]
 
     def handler(event: Event) -> bool:
         # In place: ansible-runner writes this very dict to job_events/ after we return.
         masker.scrub(event)
         result.events += 1
         data = event.get("event_data", {})
+        _no_hosts(event, play_pattern, result, req)
         task = str(data.get("task", ""))
         host = str(data.get("host", ""))
         res = data.get("res") or {}
@@ -275,8 +312,13 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         _sweep_partials(data_dir)
     result.rc = int(runner.rc if runner.rc is not None else 1)
     result.status = str(runner.status)
+    if result.no_hosts is not None:
+        # ansible-playbook ends an unmatched play "successful": it is not.
+        result.rc, result.status = 2, "no-hosts"
+        result.summary = no_hosts_message(result.no_hosts, req.inventory)
     result.drill_passed = bool(passed) and not failed and not result.unreachable and result.rc == 0
-    result.summary = _summary({**passed, **failed}, result.unreachable, req.run_id, req.source.procedure.id)
+    result.summary = result.summary or _summary({**passed, **failed}, result.unreachable, req.run_id,
+                                                req.source.procedure.id)
     if not result.summary and result.rc != 0 and result.failed_tasks:
         result.summary = f"failed at: {result.failed_tasks[-1]}"
     result.summary = masker.text(result.summary)
@@ -286,6 +328,25 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         encoding="utf-8",
     )
     return result
+
+
+# ansible-playbook's error when --limit (with the hosts pattern) leaves no host;
+# it comes before any play, as a line of output (a "verbose" event).
+NO_HOSTS_ERROR = "leaves us with no hosts to target"
+
+
+def _no_hosts(event: Event, pattern: list[str], result: RunResult, req: RunRequest) -> None:
+    """Note in ``result`` a play that matched no host, or a --limit that left none."""
+    kind = event.get("event")
+    data = event.get("event_data") or {}
+    if kind == "playbook_on_play_start" and data.get("pattern"):
+        # The play's pattern as Ansible templated it (procc_hosts or the procedure's hosts).
+        pattern[0] = str(data["pattern"])
+    elif kind == "playbook_on_no_hosts_matched":
+        # With --limit, named as Ansible's own intersection: "backend:&web1".
+        result.no_hosts = f"{pattern[0]}:&{req.limit}" if req.limit else pattern[0]
+    elif kind == "verbose" and NO_HOSTS_ERROR in str(event.get("stdout", "")):
+        result.no_hosts = req.limit or pattern[0]
 
 
 def _sweep_partials(data_dir: Path) -> None:

@@ -33,7 +33,10 @@ from compiler.history.events import Tracker
 from compiler.history.store import HistoryWriteError
 from compiler.parse import Source
 from compiler.progress import Display
-from compiler.runner import RunRequest, RunResult, execute, masker_for
+from compiler.runner import RunRequest, RunResult, check_inventory, execute, masker_for
+
+# The outcome of a run whose hosts pattern or --limit matched no host.
+NO_HOSTS = "no-hosts"
 
 
 class AlreadyRunning(UsageError):
@@ -167,6 +170,7 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
     """Execute ``req`` under the lock, recording it in the history."""
     src: Source = req.source
     proc = src.procedure
+    check_inventory(req)  # a missing inventory is refused before anything is recorded
     lock = RunLock(req.root, proc.id, lock_targets(ctx.environment, req.inventory))
     lock.acquire(req.run_id)
     hpath = history.history_path(req.root, proc.id)
@@ -211,7 +215,9 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
         if aborted and tracker.jobs and kill_jobs is not None:
             kill_jobs(req, dict(tracker.jobs))
         ended = dt.datetime.now(dt.UTC)
-        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted)
+        # A run that matched no host did nothing: never a success, and the
+        # statistics skip it (compiler.history.kpis).
+        outcome = NO_HOSTS if res.no_hosts is not None else _outcome(res, tracker, bool(req.fail_at), interrupted)
         record: dict[str, Any] = {
             "kind": "end", "run_id": req.run_id, "end": now_iso(),
             "start": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),

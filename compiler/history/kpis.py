@@ -72,6 +72,8 @@ def _row(w: dict[str, str], run: Run) -> list[str]:
 def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     """The runbook figures for ``runs`` (oldest first)."""
     w = kpi_words(lang)
+    # A run that matched no host ran nothing: it counts nowhere.
+    runs = [r for r in runs if r.outcome != "no-hosts"]
     real = [r for r in runs if not r.drill and not r.get("check") and not r.get("rollback_of")]
     drills = [r for r in runs if r.drill]
     if not real and not drills:

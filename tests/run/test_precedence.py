@@ -125,3 +125,30 @@ def test_procc_run_without_inventory_still_refuses_a_missing_required_parameter(
     assert res.returncode == 2, res.stdout + res.stderr
     assert "missing required parameter 'flavour'" in res.stderr
     assert not (root / ".procc" / "runs").exists()
+
+
+def test_imported_plays_each_get_their_own_vars(tmp_path: Path) -> None:
+    """Nothing a play sets outlives it: the next imported play's vars (Molecule's converge) still win.
+
+    A set_fact of the parameter would beat the second import's vars with
+    the first one's value.
+    """
+    pbdir = tmp_path / "playbooks"
+    pbdir.mkdir()
+    (pbdir / "precedence.yml").write_text(render(parse_file(SOURCE, SOURCE.name).procedure), encoding="utf-8")
+    works = [tmp_path / "first", tmp_path / "second"]
+    site = "---\n"
+    for work in works:
+        work.mkdir()
+        site += (f"- name: Import {work.name}\n  ansible.builtin.import_playbook: precedence.yml\n"
+                 f"  vars:\n    workdir: {work}\n    flavour: {work.name}\n    p_invhost: {work.name}\n")
+    (pbdir / "site.yml").write_text(site, encoding="utf-8")
+    inv = tmp_path / "hosts"
+    inv.write_text(LOCAL + "\n", encoding="utf-8")
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}", ANSIBLE_NOCOLOR="1")
+    out = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inv), str(pbdir / "site.yml")],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for work in works:
+        got = values(work, "localhost")
+        assert (got["flavour"], got["p_invhost"], got["p_default"]) == (work.name, work.name, "default")
