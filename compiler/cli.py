@@ -157,6 +157,9 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     target_opts(p)
     p.add_argument("--run", dest="run_id", metavar="RUN_ID",
                    help="roll back the steps this run had started (default: the full rollback)")
+    p.add_argument("--force", action="store_true",
+                   help="roll back a run that already rolled back cleanly (recorded)")
+    p.add_argument("--plain", action="store_true", help="line-per-event output even on a terminal")
     p.set_defaults(func=_rollback)
 
 

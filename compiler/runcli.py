@@ -15,7 +15,7 @@ from compiler import gates, history, params, project
 from compiler.errors import UsageError
 from compiler.history.events import Tracker
 from compiler.parse import Source, parse_file
-from compiler.progress import PlainDisplay, make_display
+from compiler.progress import make_display
 from compiler.runner import (
     RunRequest,
     execute,
@@ -258,8 +258,8 @@ def history_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
-    runs, _ = history.read(history.history_path(root, src.procedure.id))
+def _started_of(root: Path, src: Source, run_id: str, runs: list[history.Run]) -> list[int]:
+    """The steps run ``run_id`` had started: from its history record, else its state file."""
     for r in runs:
         if r.run_id == run_id and isinstance(r.get("started"), list):
             return [int(k) for k in r.get("started")]
@@ -273,17 +273,57 @@ def _started_of(root: Path, src: Source, run_id: str) -> list[int]:
     raise UsageError(f"procc: no run {run_id} in the history of {src.procedure.id}")
 
 
+def already_rolled_back(src: Source, runs: list[history.Run], run_id: str) -> str | None:
+    """Why run ``run_id`` needs no rollback any more (it rolled back cleanly), or None.
+
+    Either its own rescue undid every started step that has a rollback
+    (outcome rolled-back, a passed drill included), or a later ``procc
+    rollback --run`` of it succeeded. Running the rollbacks again could undo
+    what happened since (a release switched back twice).
+    """
+    steps = src.procedure.steps
+    for r in runs:
+        if r.run_id == run_id and r.finished:
+            if r.outcome == "rolled-back":
+                return f"already rolled back cleanly (outcome rolled-back, rolled back: " \
+                       f"{', '.join(str(x) for x in r.get('rollbacks') or []) or 'none'})"
+            started = [k for k in r.get("started") or [] if isinstance(k, int) and 0 < k <= len(steps)]
+            reversible = [k for k in started if steps[k - 1].rollback is not None]
+            done = {str(x) for x in r.get("rollbacks") or []}
+            if reversible and not r.get("rollbacks_failed") and all(str(k) in done for k in reversible):
+                return f"already rolled back every started step ({', '.join(sorted(done, reverse=True))})"
+    for r in runs:
+        if r.get("rollback_of") == run_id and r.finished and r.outcome == "success":
+            return f"was already rolled back by run {r.run_id} (procc rollback, {r.outcome})"
+    return None
+
+
 def rollback_cmd(args: argparse.Namespace) -> int:
-    """``procc rollback``: the started steps of a run, or the full rollback."""
+    """``procc rollback``: the started steps of a run, or the full rollback, as a recorded run.
+
+    It goes through :func:`compiler.session.run` like ``procc run``: the
+    same lock, history records (with ``rollback_of``), live display and
+    interrupts; ``procc_run_id`` is the rolled-back run's id.
+    """
     from compiler.rollbackplay import full_rollback, steps_rollback
-    from compiler.session import RunLock, lock_targets, now_iso
+    from compiler.runner import FULL_ROLLBACK
 
     root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
+    forced: str | None = None
     if args.run_id:
-        steps = _started_of(root, src, args.run_id)
+        runs, _ = history.read(history.history_path(root, proc.id))
+        steps = _started_of(root, src, args.run_id, runs)
+        why = already_rolled_back(src, runs, args.run_id)
+        if why is not None and not args.force:
+            raise gates.GateError(
+                f"procc: refused: run {args.run_id} {why}; running its rollbacks again could undo "
+                "what was done since. Pass --force to run them anyway (recorded)")
+        if why is not None:
+            forced = f"forced: run {args.run_id} {why}"
+            print(f"procc: WARNING {forced}", file=sys.stderr)
         text = steps_rollback(proc, steps, args.lang)
-        what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))}"
+        what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))} of run {args.run_id}"
     else:
         if not proc.rollback.steps:
             raise UsageError(f"procc: {proc.id} declares no full rollback")
@@ -291,26 +331,29 @@ def rollback_cmd(args: argparse.Namespace) -> int:
         what = "full rollback"
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text,
-                     runs_dir=_runs_dir(args))
-    lock = RunLock(root, proc.id, lock_targets(args.env, inventory))
-    lock.acquire(req.run_id)
-    hpath = history.history_path(root, proc.id)
-    base = {"run_id": req.run_id, "procedure": proc.id, "version": proc.version,
-            "source_sha256": src.sha256, "environment": args.env or "local", "executor": executor,
-            "approved_by": approval.approved_by, "rollback_of": args.run_id or "full"}
-    try:
-        if not args.no_record:
-            history.append(hpath, {"kind": "start", **base, "start": now_iso()})
-        print(f"procc rollback {proc.id}: {what} (run {req.run_id})", flush=True)
-        display = PlainDisplay(Tracker(proc, args.lang))
-        res = execute(req, on_event=lambda e: display.event(
-            str(e.get("event", "")), None, str((e.get("event_data") or {}).get("task", "")),
-            e.get("event_data") or {}))
-    finally:
-        lock.release()
-    outcome = "success" if res.rc == 0 else "failed"
-    if not args.no_record:
-        history.append(hpath, {"kind": "end", "run_id": req.run_id, "end": now_iso(),
-                               "outcome": outcome, "rc": res.rc})
-    print(f"procc: {what}: {outcome.upper()}; artifacts: {project.display(res.data_dir, root)}")
-    return 0 if res.rc == 0 else 1
+                     runs_dir=_runs_dir(args), rollback_of=args.run_id or FULL_ROLLBACK)
+    ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
+                     executor=executor, record=not args.no_record)
+    tracker = Tracker(proc, args.lang)
+    display = make_display(tracker, live=False if args.plain else None)
+    print(f"procc rollback {proc.id}: {what} (run {req.run_id})", flush=True)
+    out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
+    t = out.tracker
+    print()
+    print(f"== {proc.id} v{proc.version}: {what}: {out.outcome.upper()} ==")
+    if out.result.summary and out.outcome != NO_HOSTS:
+        print(out.result.summary)
+    print(f"rolled back: {', '.join(t.rollbacks) or 'none'}"
+          + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
+    print(f"artifacts: {project.display(out.result.data_dir, root)}")
+    if out.history_error:
+        print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
+        return 1
+    if out.outcome == NO_HOSTS:
+        print(out.result.summary, file=sys.stderr)
+        return 2
+    if ctx.record:
+        _refresh_runbook(src, root)
+    if out.interrupted:
+        return 130
+    return 0 if out.result.rc == 0 else 1

@@ -30,6 +30,9 @@ from compiler.parse import Source
 
 Event = dict[str, Any]
 
+# RunRequest.rollback_of of procc rollback without --run (the procedure's full rollback).
+FULL_ROLLBACK = "full"
+
 # Where the project's compiled playbooks live (compiler.project.DEFAULT_PLAYBOOKS).
 PLAYBOOKS = Path("playbooks")
 
@@ -83,6 +86,9 @@ class RunRequest:
     extra: dict[str, Any] = field(default_factory=dict)
     # A playbook to run instead of the compiled one (procc rollback).
     playbook_text: str | None = None
+    # procc rollback: the run whose started steps this run rolls back, or
+    # FULL_ROLLBACK; recorded, and that run's id is this run's procc_run_id.
+    rollback_of: str | None = None
     # Extra ansible-playbook arguments (vault password file, tags).
     args: list[str] = field(default_factory=list)
 
@@ -166,7 +172,9 @@ def playbook_vars_dirs(root: Path) -> dict[str, Path]:
 def extravars(req: RunRequest) -> dict[str, Any]:
     """Extra vars of a run (parameter values included)."""
     ev: dict[str, Any] = dict(req.params)
-    ev["procc_run_id"] = req.run_id
+    # A rollback of a run works on that run's things (dir/{{ procc_run_id }}).
+    original = req.rollback_of if req.rollback_of not in (None, FULL_ROLLBACK) else None
+    ev["procc_run_id"] = original or req.run_id
     ev["procc_cancel_file"] = str(req.cancel_file)
     if req.inventory is None:
         ev["procc_hosts"] = "all"

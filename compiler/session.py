@@ -182,6 +182,8 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
         "limit": req.limit, "params": {k: v for k, v in sorted(req.params.items())
                                        if k not in req.secret_names},
     }
+    if req.rollback_of is not None:
+        base["rollback_of"] = req.rollback_of
     started_at = dt.datetime.now(dt.UTC)
     try:
         if ctx.record:
