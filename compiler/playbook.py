@@ -179,35 +179,48 @@ class _Builder:
     # -- sections ------------------------------------------------------------
 
     def parameter_check(self) -> Task:
-        """One assert of every parameter's presence, type, pattern and choices (any route, AWX too)."""
+        """One assert of every parameter's presence, type, pattern and choices (any route, AWX too).
+
+        Its failure names the parameters at fault (never their values): with
+        an inventory, procc run leaves a missing required parameter to it.
+        """
         that: list[str] = []
         pvars: dict[str, Any] = {}
+        bad: list[str] = []
         for pname, param in sorted(self.proc.parameters.items()):
             # Whatever gives the value (-e, inventory, group_vars, host_vars,
             # the default), it is checked here, per host.
             v = self.value(pname)
             unset = "" if pname in self.defaulted else f"{pname} is not defined or "
+            conds: list[str] = []
             if param.required:
-                that.append(("" if pname in self.defaulted else f"{pname} is defined and ")
-                            + f"({v} | string | length) > 0")
+                conds.append(("" if pname in self.defaulted else f"{pname} is defined and ")
+                             + f"({v} | string | length) > 0")
             type_re = TYPE_PATTERNS.get(param.type)
             if type_re is not None:
                 pvars[f"procc_type_{pname}"] = Unsafe(type_re)
-                that.append(f"{unset}({v} | string) is match(procc_type_{pname})")
+                conds.append(f"{unset}({v} | string) is match(procc_type_{pname})")
             if param.type == "port":
-                that.append(f"{unset}(({v} | int) >= 1 and ({v} | int) <= 65535)")
+                conds.append(f"{unset}(({v} | int) >= 1 and ({v} | int) <= 65535)")
             if param.pattern is not None:
                 # re.fullmatch everywhere: the whole value, alternatives included.
                 pvars[f"procc_pattern_{pname}"] = Unsafe(f"(?:{param.pattern})\\Z")
-                that.append(f"{unset}({v} | string) is match(procc_pattern_{pname})")
+                conds.append(f"{unset}({v} | string) is match(procc_pattern_{pname})")
             if param.choices is not None:
                 pvars[f"procc_choices_{pname}"] = [Unsafe(c) for c in param.choices]
-                that.append(f"{unset}({v} | string) in procc_choices_{pname}")
+                conds.append(f"{unset}({v} | string) in procc_choices_{pname}")
+            if conds:
+                that.extend(conds)
+                bad.append(f"('{pname}' if not ({' and '.join(f'({c})' for c in conds)}) else '')")
+        fail_msg = "procc: invalid or missing parameters"
+        if bad:
+            fail_msg += (": {{ [" + ", ".join(bad) + "] | select | join(', ') }}"
+                         " (give each with -e NAME=VALUE, or in the inventory, group_vars or host_vars)")
         task: Task = {
             "name": "Procc | Verificar parametros",
             "ansible.builtin.assert": {
                 "that": that or ["true"],
-                "fail_msg": "procc: invalid or missing parameters",
+                "fail_msg": fail_msg,
                 "quiet": True,
             },
         }

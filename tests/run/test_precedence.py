@@ -152,3 +152,17 @@ def test_imported_plays_each_get_their_own_vars(tmp_path: Path) -> None:
     for work in works:
         got = values(work, "localhost")
         assert (got["flavour"], got["p_invhost"], got["p_default"]) == (work.name, work.name, "default")
+
+
+def test_the_playbook_names_the_parameters_no_source_gave_or_gave_wrong(tmp_path: Path) -> None:
+    root = project(tmp_path, "PROC-TEST-012")
+    inv = root / "inventories" / "staging"
+    inv.mkdir(parents=True)
+    # No 'flavour' anywhere, and an inventory value that breaks p_invfile's pattern.
+    (inv / "hosts").write_text(f"{LOCAL}\n[all:vars]\np_invfile='Not Valid!'\n", encoding="utf-8")
+    res = procc(root, "run", "PROC-TEST-012", "--env", "staging", "-e", f"workdir={root / 'work'}", "--plain")
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out
+    assert "invalid or missing parameters: flavour, p_invfile (give each with -e NAME=VALUE" in out
+    assert "Not Valid" not in out  # names, never values
+    assert not list((root / "work").iterdir())  # nothing ran
