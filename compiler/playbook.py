@@ -211,7 +211,7 @@ class _Builder:
                 conds.append(f"{unset}({v} | string) in procc_choices_{pname}")
             if conds:
                 that.extend(conds)
-                bad.append(f"('{pname}' if not ({' and '.join(f'({c})' for c in conds)}) else '')")
+                bad.append(f"'{pname}' if not ({' and '.join(f'({c})' for c in conds)}) else ''")
         fail_msg = "procc: invalid or missing parameters"
         if bad:
             fail_msg += (": {{ [" + ", ".join(bad) + "] | select | join(', ') }}"
