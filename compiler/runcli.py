@@ -314,6 +314,8 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     if args.run_id:
         runs, _ = history.read(history.history_path(root, proc.id))
         steps = _started_of(root, src, args.run_id, runs)
+        if not steps:
+            raise UsageError(f"procc: run {args.run_id} started no step: nothing to roll back")
         why = already_rolled_back(src, runs, args.run_id)
         if why is not None and not args.force:
             raise gates.GateError(

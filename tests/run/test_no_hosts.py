@@ -75,3 +75,19 @@ def test_an_unmatched_limit_or_hosts_pattern_exits_2_and_is_never_a_success(tmp_
     md = _runbook(root)
     assert _last_run(md) == "**Ultima Ejecucion:** Sin ejecuciones registradas"
     assert "Ejecuciones Totales:**" not in md and "Tasa de Exito:** " not in md
+
+
+def test_a_run_that_matched_no_host_has_nothing_to_roll_back(tmp_path: Path) -> None:
+    import json
+
+    root = project(tmp_path, "PROC-TEST-001")
+    hist = history_path(root, "PROC-TEST-001")
+    hist.parent.mkdir(parents=True)
+    rid = "20260101T000000Z-abcdef"
+    hist.write_text(json.dumps({"kind": "start", "run_id": rid, "start": "2026-01-01T00:00:00Z"}) + "\n"
+                    + json.dumps({"kind": "end", "run_id": rid, "outcome": "no-hosts", "started": []}) + "\n",
+                    encoding="utf-8")
+    res = procc(root, "rollback", "PROC-TEST-001", "--run", rid, "-e", f"workdir={root / 'work'}")
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f"procc: run {rid} started no step: nothing to roll back" in res.stderr
+    assert not (root / ".procc" / "runs").exists()
