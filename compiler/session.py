@@ -107,9 +107,16 @@ def lock_targets(environment: str | None, inventory: str | None) -> str:
 class Interrupts:
     """SIGINT/SIGTERM: first = graceful stop (flag file), second = abort now."""
 
-    def __init__(self, flag: Path, notify: Callable[[str], None]) -> None:
+    STOPPING = ("stopping: the running step is being stopped and the started steps "
+                "rolled back (press Ctrl-C again to abort at once, without rollback)")
+    # A rollback run has no step to stop: its rollbacks are not cut short.
+    ROLLING_BACK = ("a rollback run is not stopped half-way: its rollbacks go on to the end "
+                    "(press Ctrl-C again to abort at once)")
+
+    def __init__(self, flag: Path, notify: Callable[[str], None], first: str = STOPPING) -> None:
         self.flag = flag
         self.notify = notify
+        self.first = first
         self.count = 0
         self._old: dict[int, Any] = {}
 
@@ -118,8 +125,7 @@ class Interrupts:
         if self.count == 1:
             self.flag.parent.mkdir(parents=True, exist_ok=True)
             self.flag.write_text("stop\n", encoding="utf-8")
-            self.notify("stopping: the running step is being stopped and the started steps "
-                        "rolled back (press Ctrl-C again to abort at once, without rollback)")
+            self.notify(self.first)
         elif self.count == 2:
             self.notify("aborting now")
 
@@ -192,7 +198,8 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
             except HistoryWriteError as exc:
                 raise HistoryWriteError(f"{exc}; nothing was run") from None
         state = req.data_dir / "state.json"
-        with Interrupts(req.cancel_file, display.notice) as irq:
+        first = Interrupts.ROLLING_BACK if req.rollback_of is not None else Interrupts.STOPPING
+        with Interrupts(req.cancel_file, display.notice, first) as irq:
 
             def on_event(event: dict[str, Any]) -> None:
                 before = len(tracker.started)
