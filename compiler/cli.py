@@ -40,8 +40,10 @@ def _generate(args: argparse.Namespace, require: bool) -> tuple[Path, list[Path]
         skipped.update(((p.path, p.line), p) for p in problems)
         return figures
 
-    outs, diags = project.compile_all(files, root, args.lang, Path(args.docs_dir), Path(args.playbooks_dir),
-                                      kpis=kpis)
+    # Relative output directories are the project's, like every other path
+    # procc uses: the same from the root, from procedures/ or from anywhere below.
+    docs_dir, playbooks_dir = root / args.docs_dir, root / args.playbooks_dir
+    outs, diags = project.compile_all(files, root, args.lang, docs_dir, playbooks_dir, kpis=kpis)
     for problem in skipped.values():
         print(problem.format(), file=sys.stderr)
     for d in diags:
@@ -202,6 +204,9 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     target_opts(p)
     p.add_argument("--run", dest="run_id", metavar="RUN_ID",
                    help="roll back the steps this run had started (default: the full rollback)")
+    p.add_argument("--force", action="store_true",
+                   help="roll back a run that already rolled back cleanly (recorded)")
+    p.add_argument("--plain", action="store_true", help="line-per-event output even on a terminal")
     p.set_defaults(func=_rollback)
 
 
@@ -230,9 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("paths", nargs="*", metavar="PATH",
                        help="procedure files, directories or ids (default: procedures/*.yml)")
         p.add_argument("--docs-dir", default="docs/backend/procedures", metavar="DIR",
-                       help="where runbooks go (default: %(default)s)")
+                       help="where runbooks go, relative to the project root (default: %(default)s)")
         p.add_argument("--playbooks-dir", default="playbooks", metavar="DIR",
-                       help="where playbooks go (default: %(default)s)")
+                       help="where playbooks go, relative to the project root (default: %(default)s)")
         p.add_argument("--lang", choices=LANGS, default="es", help="runbook language (default: es)")
 
     p = sub.add_parser("compile", help="compile procedures into runbooks and playbooks")

@@ -21,11 +21,16 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 
 def resolve(proc: Procedure, given: Mapping[str, str], environ: Mapping[str, str] | None = None,
-            ) -> tuple[dict[str, str], set[str]]:
+            inventory_may_supply: bool = False) -> tuple[dict[str, str], set[str]]:
     """Validated parameter values and the names of the secret ones.
 
-    Values come from ``-e`` first, then the parameter's environment variable,
-    then its default. Raises :class:`UsageError` listing every problem.
+    Values come from ``-e`` first, then the parameter's environment variable.
+    Defaults are never among them: the playbook applies a default only when
+    nothing else (inventory, group_vars, host_vars) gives a value. A missing
+    required parameter is refused here unless ``inventory_may_supply`` (an
+    inventory or playbook group_vars/host_vars could give it: the playbook's
+    own check then decides, per host). Raises :class:`UsageError` listing
+    every problem.
     """
     env = os.environ if environ is None else environ
     problems: list[str] = []
@@ -41,7 +46,7 @@ def resolve(proc: Procedure, given: Mapping[str, str], environ: Mapping[str, str
         if value is None and prm.env and prm.env in env:
             value = env[prm.env]
         if value is None:
-            if prm.required and prm.default is None:
+            if prm.required and prm.default is None and not inventory_may_supply:
                 hint = f" or set ${prm.env}" if prm.env else ""
                 problems.append(f"missing required parameter '{name}': pass -e {name}=VALUE{hint}")
             continue

@@ -37,6 +37,7 @@ also counts as a failed host.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from compiler import shellvars, templating
@@ -76,12 +77,27 @@ class _Builder:
         self.w = words(lang)
         self.allowed = frozenset(proc.parameters) | templating.BUILTIN_NAMES
         self.secrets = frozenset(n for n, p in proc.parameters.items() if p.secret)
+        self.defaulted = frozenset(n for n, p in proc.parameters.items() if p.default is not None)
 
     # -- small helpers -------------------------------------------------------
 
     def text(self, value: str) -> str:
-        """An executed string: only declared parameters stay templated."""
-        return templating.to_ansible(value, self.allowed)
+        """An executed string: only declared parameters stay templated (defaults applied at use)."""
+        out = templating.to_ansible(value, self.allowed)
+        if not self.defaulted or "{{" not in out:
+            return out
+        refs = [r for r in templating.scan(out, self.allowed)[0] if r.name in self.defaulted]
+        for ref in reversed(refs):
+            head = _REF_HEAD.match(out, ref.offset)
+            assert head is not None and head.group(1) == ref.name
+            out = out[:head.end()] + f" | default({default_var(ref.name)})" + out[head.end():]
+        return out
+
+    def value(self, name: str) -> str:
+        """The Jinja expression of parameter ``name``'s value: its default only when nothing else gives one."""
+        if name in self.defaulted:
+            return f"({name} | default({default_var(name)}))"
+        return name
 
     def data(self, value: Any) -> Any:
         """Module or role arguments, with every string treated as :meth:`text`."""
@@ -188,9 +204,11 @@ class _Builder:
         if param is None:
             return f"{{{{ {name} }}}}"
         if param.type == "bool":
-            return f"{{{{ 'true' if ({name} | bool) else 'false' }}}}"
+            return f"{{{{ 'true' if ({self.value(name)} | bool) else 'false' }}}}"
         if not param.required and param.default is None:
             return f"{{{{ {name} | default('') }}}}"
+        if name in self.defaulted:
+            return f"{{{{ {name} | default({default_var(name)}) }}}}"
         return f"{{{{ {name} }}}}"
 
     def uses_secret(self, act: Action) -> bool:
@@ -263,30 +281,48 @@ class _Builder:
     # -- sections ------------------------------------------------------------
 
     def parameter_check(self) -> Task:
-        """One assert of every parameter's presence, type, pattern and choices (any route, AWX too)."""
+        """One assert of every parameter's presence, type, pattern and choices (any route, AWX too).
+
+        Its failure names the parameters at fault (never their values): with
+        an inventory, procc run leaves a missing required parameter to it.
+        """
         that: list[str] = []
         pvars: dict[str, Any] = {}
+        bad: list[str] = []
         for pname, param in sorted(self.proc.parameters.items()):
+            # Whatever gives the value (-e, inventory, group_vars, host_vars,
+            # the default), it is checked here, per host.
+            v = self.value(pname)
+            unset = "" if pname in self.defaulted else f"{pname} is not defined or "
+            conds: list[str] = []
             if param.required:
-                that.append(f"{pname} is defined and ({pname} | string | length) > 0")
+                conds.append(("" if pname in self.defaulted else f"{pname} is defined and ")
+                             + f"({v} | string | length) > 0")
             type_re = TYPE_PATTERNS.get(param.type)
             if type_re is not None:
                 pvars[f"procc_type_{pname}"] = Unsafe(type_re)
-                that.append(f"{pname} is not defined or ({pname} | string) is match(procc_type_{pname})")
+                conds.append(f"{unset}({v} | string) is match(procc_type_{pname})")
             if param.type == "port":
-                that.append(f"{pname} is not defined or (({pname} | int) >= 1 and ({pname} | int) <= 65535)")
+                conds.append(f"{unset}(({v} | int) >= 1 and ({v} | int) <= 65535)")
             if param.pattern is not None:
                 # re.fullmatch everywhere: the whole value, alternatives included.
                 pvars[f"procc_pattern_{pname}"] = Unsafe(f"(?:{param.pattern})\\Z")
-                that.append(f"{pname} is not defined or ({pname} | string) is match(procc_pattern_{pname})")
+                conds.append(f"{unset}({v} | string) is match(procc_pattern_{pname})")
             if param.choices is not None:
                 pvars[f"procc_choices_{pname}"] = [Unsafe(c) for c in param.choices]
-                that.append(f"{pname} is not defined or ({pname} | string) in procc_choices_{pname}")
+                conds.append(f"{unset}({v} | string) in procc_choices_{pname}")
+            if conds:
+                that.extend(conds)
+                bad.append(f"'{pname}' if not ({' and '.join(f'({c})' for c in conds)}) else ''")
+        fail_msg = "procc: invalid or missing parameters"
+        if bad:
+            fail_msg += (": {{ [" + ", ".join(bad) + "] | select | join(', ') }}"
+                         " (give each with -e NAME=VALUE, or in the inventory, group_vars or host_vars)")
         task: Task = {
             "name": f"Procc | {self.w['t_params']}",
             "ansible.builtin.assert": {
                 "that": that or ["true"],
-                "fail_msg": "procc: invalid or missing parameters",
+                "fail_msg": fail_msg,
                 "quiet": True,
             },
         }
@@ -640,12 +676,23 @@ class _Builder:
         return play
 
     def parameter_defaults(self) -> dict[str, Any]:
-        """Play vars for the parameters that have a default (text never templated)."""
+        """Play vars ``procc_default_NAME`` holding each parameter's default (text never templated).
+
+        Defaults are the weakest source of a value, so they are never the
+        parameter's own variable: play vars (and a set_fact, which would also
+        outlive its play and shadow the next imported play's vars) beat
+        inventory vars, group_vars and host_vars. Every use of a parameter
+        reads ``NAME | default(procc_default_NAME)`` instead (:meth:`value`,
+        :meth:`text`), so Ansible's own precedence picks the value: ``-e``,
+        then play or import vars, host_vars, group_vars, inventory vars, and
+        only then the default, under ``procc run``, ``ansible-playbook`` and
+        AWX alike.
+        """
         out: dict[str, Any] = {}
         for pname, param in sorted(self.proc.parameters.items()):
             if param.default is not None:
                 default = param.default
-                out[pname] = Unsafe(default) if isinstance(default, str) else default
+                out[default_var(pname)] = Unsafe(default) if isinstance(default, str) else default
         return out
 
     def post(self) -> list[Task]:
@@ -810,6 +857,14 @@ class _Builder:
     def play(self) -> list[dict[str, Any]]:
         return [self.run_play(), self.outcome_play()]
 
+
+def default_var(name: str) -> str:
+    """The play var holding parameter ``name``'s default (``procc_*`` names are reserved to procc)."""
+    return f"procc_default_{name}"
+
+
+# The start of a reference up to its name: "{{ name", "{{- name".
+_REF_HEAD = re.compile(r"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 # Every command runs under bash's strict mode. inherit_errexit keeps set -e
 # inside $(...), so "x=$(false; echo y)" fails instead of assigning "y". It

@@ -35,12 +35,21 @@ KpisProvider = Callable[[Source, Path, Lang], runbook.Kpis]
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The project root: nearest ancestor with a ``procedures/`` folder (else cwd)."""
+    """The project root: nearest ancestor whose ``procedures/`` holds sources (else cwd).
+
+    A ``procedures/`` folder without any ``*.yml`` (the generated runbooks'
+    ``docs/backend/procedures/``) counts only when no ancestor has sources,
+    so that procc run from ``docs/backend/`` finds the same project as from
+    the root (a new, empty project still has its root).
+    """
     here = (start or Path.cwd()).resolve()
+    empty: Path | None = None
     for candidate in (here, *here.parents):
         if (candidate / PROCEDURES).is_dir():
-            return candidate
-    return here
+            if next((candidate / PROCEDURES).glob("*.yml"), None) is not None:
+                return candidate
+            empty = empty or candidate
+    return empty or here
 
 
 def display(path: Path, root: Path) -> str:

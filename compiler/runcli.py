@@ -17,10 +17,17 @@ from compiler.history.events import Tracker
 from compiler.i18n import words
 from compiler.model import Procedure
 from compiler.parse import Source, parse_file
-from compiler.progress import PlainDisplay, make_display
+from compiler.progress import make_display
 from compiler.recap import Recap
-from compiler.runner import RunRequest, execute, read_vault
-from compiler.session import Outcome, RunContext, executor_name, rollback_commands, run
+from compiler.runner import (
+    RunRequest,
+    execute,
+    missing_inventory,
+    no_hosts_message,
+    playbook_vars_dirs,
+    read_vault,
+)
+from compiler.session import NO_HOSTS, Outcome, RunContext, executor_name, rollback_commands, run
 
 
 def _source(args: argparse.Namespace) -> tuple[Path, Source]:
@@ -33,7 +40,7 @@ def _source(args: argparse.Namespace) -> tuple[Path, Source]:
     return root, parse_file(path, project.display(path, root))
 
 
-def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[str]]:
+def _values(args: argparse.Namespace, src: Source, may_supply: bool = False) -> tuple[dict[str, str], set[str]]:
     plain = [e for e in args.extra_vars if not e.startswith("@")]
     vaults = [e[1:] for e in args.extra_vars if e.startswith("@")]
     given = params.parse_assignments(plain)
@@ -48,7 +55,7 @@ def _values(args: argparse.Namespace, src: Source) -> tuple[dict[str, str], set[
         given.update(data)
         vaulted |= set(data)
     given.update(_prompt_secrets(src, given))
-    values, secrets = params.resolve(src.procedure, given)
+    values, secrets = params.resolve(src.procedure, given, inventory_may_supply=may_supply)
     exposed = sorted(n for n in params.parse_assignments(plain) if n in secrets)
     for name in exposed:
         # Refusing would not help: the value is already in the process list
@@ -89,7 +96,15 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], se
     root, src = _source(args)
     # The environment comes from --env or from where the inventory lives.
     args.env, inventory = gates.targets(root, args.env, args.inventory)
-    values, secrets = _values(args, src)
+    if missing_inventory(inventory):
+        # Refused before anything runs or is recorded (ansible-runner would
+        # read the path as inventory text and match nothing).
+        pattern = args.limit or src.procedure.hosts
+        raise gates.GateError(no_hosts_message(pattern, inventory) + ": the inventory does not exist")
+    # An inventory (or group_vars/host_vars beside the playbooks) may give a
+    # required parameter: then the playbook's own check decides, per host.
+    may_supply = inventory is not None or bool(playbook_vars_dirs(root))
+    values, secrets = _values(args, src, may_supply)
     executor = executor_name()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     approval = gates.approve(src.procedure, args.env, args.approved_by, args.yes, interactive, _ask, executor,
@@ -125,6 +140,10 @@ def run_cmd(args: argparse.Namespace) -> int:
     if out.history_error:
         print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
         return 1
+    if out.outcome == NO_HOSTS:
+        # Nothing ran: a usage error (recorded as no-hosts, which no statistic counts).
+        print(out.result.summary, file=sys.stderr)
+        return 2
     if ctx.record:
         _refresh_runbook(src, root)
     if out.interrupted:
@@ -175,8 +194,8 @@ def _summary(out: Outcome, src: Source, req: RunRequest, root: Path,
     rec = out.record
     mins = float(rec.get("duration") or 0) / 60
     label = {"success": "SUCCESS", "failed": "FAILED", "rolled-back": "ROLLED BACK",
-             "interrupted": "INTERRUPTED", "check": "CHECK"}[out.outcome]
-    if req.check and out.outcome != "check":
+             "interrupted": "INTERRUPTED", "check": "CHECK", NO_HOSTS: "NO HOSTS MATCHED"}[out.outcome]
+    if req.check and out.outcome not in ("check", NO_HOSTS):
         label = f"CHECK {label}"
     if req.fail_at:
         label = f"DRILL {'PASSED' if out.result.drill_passed else 'FAILED'} ({label})"
@@ -257,8 +276,9 @@ def history_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _started_of(root: Path, src: Source, run_id: str, limit: str | None = None) -> list[int]:
-    runs, _ = history.read(history.history_path(root, src.procedure.id))
+def _started_of(root: Path, src: Source, run_id: str, runs: list[history.Run],
+                limit: str | None = None) -> list[int]:
+    """The steps run ``run_id`` had started (on host ``limit``, if given): its history record, else its state file."""
     for r in runs:
         if r.run_id == run_id and r.get("check"):
             # Check mode ran none of its steps: rolling them back would undo what another run did.
@@ -281,17 +301,59 @@ def _started_of(root: Path, src: Source, run_id: str, limit: str | None = None) 
     raise UsageError(f"procc: no run {run_id} in the history of {src.procedure.id}")
 
 
+def already_rolled_back(src: Source, runs: list[history.Run], run_id: str) -> str | None:
+    """Why run ``run_id`` needs no rollback any more (it rolled back cleanly), or None.
+
+    Either its own rescue undid every started step that has a rollback
+    (outcome rolled-back, a passed drill included), or a later ``procc
+    rollback --run`` of it succeeded. Running the rollbacks again could undo
+    what happened since (a release switched back twice).
+    """
+    steps = src.procedure.steps
+    for r in runs:
+        if r.run_id == run_id and r.finished:
+            if r.outcome == "rolled-back":
+                return f"already rolled back cleanly (outcome rolled-back, rolled back: " \
+                       f"{', '.join(str(x) for x in r.get('rollbacks') or []) or 'none'})"
+            started = [k for k in r.get("started") or [] if isinstance(k, int) and 0 < k <= len(steps)]
+            reversible = [k for k in started if steps[k - 1].rollback is not None]
+            done = {str(x) for x in r.get("rollbacks") or []}
+            if reversible and not r.get("rollbacks_failed") and all(str(k) in done for k in reversible):
+                return f"already rolled back every started step ({', '.join(sorted(done, reverse=True))})"
+    for r in runs:
+        if r.get("rollback_of") == run_id and r.finished and r.outcome == "success":
+            return f"was already rolled back by run {r.run_id} (procc rollback, {r.outcome})"
+    return None
+
+
 def rollback_cmd(args: argparse.Namespace) -> int:
-    """``procc rollback``: the started steps of a run, or the full rollback."""
+    """``procc rollback``: the started steps of a run, or the full rollback, as a recorded run.
+
+    It goes through :func:`compiler.session.run` like ``procc run``: the
+    same lock, history records (with ``rollback_of``), live display and
+    interrupts; ``procc_run_id`` is the rolled-back run's id.
+    """
     from compiler.rollbackplay import full_rollback, steps_rollback
-    from compiler.session import RunLock, lock_targets, now_iso
+    from compiler.runner import FULL_ROLLBACK
 
     root, src, values, secrets, inventory, executor, approval = _prepare(args)
     proc = src.procedure
+    forced: str | None = None
     if args.run_id:
-        steps = _started_of(root, src, args.run_id, args.limit)
+        runs, _ = history.read(history.history_path(root, proc.id))
+        steps = _started_of(root, src, args.run_id, runs, args.limit)
+        if not steps:
+            raise UsageError(f"procc: run {args.run_id} started no step: nothing to roll back")
+        why = already_rolled_back(src, runs, args.run_id)
+        if why is not None and not args.force:
+            raise gates.GateError(
+                f"procc: refused: run {args.run_id} {why}; running its rollbacks again could undo "
+                "what was done since. Pass --force to run them anyway (recorded)")
+        if why is not None:
+            forced = f"forced: run {args.run_id} {why}"
+            print(f"procc: WARNING {forced}", file=sys.stderr)
         text = steps_rollback(proc, steps, args.lang)
-        what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))}"
+        what = f"rollback of steps {', '.join(str(k) for k in sorted(steps, reverse=True))} of run {args.run_id}"
     else:
         if not proc.rollback.steps:
             raise UsageError(f"procc: {proc.id} declares no full rollback")
@@ -299,26 +361,29 @@ def rollback_cmd(args: argparse.Namespace) -> int:
         what = "full rollback"
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text,
-                     runs_dir=_runs_dir(args))
-    lock = RunLock(root, proc.id, lock_targets(args.env, inventory))
-    lock.acquire(req.run_id)
-    hpath = history.history_path(root, proc.id)
-    base = {"run_id": req.run_id, "procedure": proc.id, "version": proc.version,
-            "source_sha256": src.sha256, "environment": args.env or "local", "executor": executor,
-            "approved_by": approval.approved_by, "rollback_of": args.run_id or "full"}
-    try:
-        if not args.no_record:
-            history.append(hpath, {"kind": "start", **base, "start": now_iso()})
-        print(f"procc rollback {proc.id}: {what} (run {req.run_id})", flush=True)
-        display = PlainDisplay(Tracker(proc, args.lang))
-        res = execute(req, on_event=lambda e: display.event(
-            str(e.get("event", "")), None, str((e.get("event_data") or {}).get("task", "")),
-            e.get("event_data") or {}))
-    finally:
-        lock.release()
-    outcome = "success" if res.rc == 0 else "failed"
-    if not args.no_record:
-        history.append(hpath, {"kind": "end", "run_id": req.run_id, "end": now_iso(),
-                               "outcome": outcome, "rc": res.rc})
-    print(f"procc: {what}: {outcome.upper()}; artifacts: {project.display(res.data_dir, root)}")
-    return 0 if res.rc == 0 else 1
+                     runs_dir=_runs_dir(args), rollback_of=args.run_id or FULL_ROLLBACK)
+    ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
+                     executor=executor, record=not args.no_record)
+    tracker = Tracker(proc, args.lang)
+    display = make_display(tracker, live=False if args.plain else None)
+    print(f"procc rollback {proc.id}: {what} (run {req.run_id})", flush=True)
+    out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
+    t = out.tracker
+    print()
+    print(f"== {proc.id} v{proc.version}: {what}: {out.outcome.upper()} ==")
+    if out.result.summary and out.outcome != NO_HOSTS:
+        print(out.result.summary)
+    print(f"rolled back: {', '.join(t.rollbacks) or 'none'}"
+          + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
+    print(f"artifacts: {project.display(out.result.data_dir, root)}")
+    if out.history_error:
+        print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
+        return 1
+    if out.outcome == NO_HOSTS:
+        print(out.result.summary, file=sys.stderr)
+        return 2
+    if ctx.record:
+        _refresh_runbook(src, root)
+    if out.interrupted:
+        return 130
+    return 0 if out.result.rc == 0 else 1

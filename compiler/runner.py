@@ -30,6 +30,12 @@ from compiler.parse import Source
 
 Event = dict[str, Any]
 
+# RunRequest.rollback_of of procc rollback without --run (the procedure's full rollback).
+FULL_ROLLBACK = "full"
+
+# Where the project's compiled playbooks live (compiler.project.DEFAULT_PLAYBOOKS).
+PLAYBOOKS = Path("playbooks")
+
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus randomness."""
@@ -60,6 +66,8 @@ class RunResult:
     failed_tasks: list[str] = field(default_factory=list)
     # host -> the playbook's procc_result (outcome, failed step, cause, rollbacks).
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The host pattern (or --limit) that matched no host: the run did nothing.
+    no_hosts: str | None = None
 
 
 @dataclass
@@ -80,6 +88,9 @@ class RunRequest:
     run_id: str = field(default_factory=new_run_id)
     # A playbook to run instead of the compiled one (procc rollback).
     playbook_text: str | None = None
+    # procc rollback: the run whose started steps this run rolls back, or
+    # FULL_ROLLBACK; recorded, and that run's id is this run's procc_run_id.
+    rollback_of: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -92,8 +103,41 @@ class RunRequest:
         return self.data_dir / "cancel"
 
 
+def missing_inventory(inventory: str | None) -> bool:
+    """Whether ``inventory`` names a path that does not exist (an inline ``h1,h2,`` list is no path).
+
+    ansible-runner takes a string that is not an existing path for inventory
+    TEXT: a mistyped ``-i /nonexistent.ini`` would become an inventory of one
+    host of that name, match nothing and end "successful".
+    """
+    if inventory is None or ("," in inventory and not os.path.exists(inventory)):
+        return False
+    return not os.path.exists(inventory)
+
+
+def no_hosts_message(pattern: str, inventory: str | None) -> str:
+    """The refusal of a run whose targets match no host."""
+    where = inventory if inventory is not None else "the local inventory (localhost)"
+    return f"procc: no hosts matched '{pattern}' in {where}"
+
+
+def target_pattern(req: RunRequest) -> str:
+    """The host pattern a run targets, as the user sees it: --limit, else the procedure's hosts."""
+    if req.limit:
+        return req.limit
+    return "all" if req.inventory is None else req.source.procedure.hosts
+
+
+def check_inventory(req: RunRequest) -> None:
+    """Refuse a run whose inventory path does not exist, before anything runs or is recorded."""
+    if missing_inventory(req.inventory):
+        raise UsageError(no_hosts_message(target_pattern(req), req.inventory)
+                         + ": the inventory does not exist")
+
+
 def prepare(req: RunRequest) -> Path:
     """Lay out the private data directory; returns its path."""
+    check_inventory(req)
     data_dir = req.data_dir
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -109,15 +153,28 @@ def prepare(req: RunRequest) -> Path:
     if pb is None:
         pb = playbook.render(req.source.procedure, req.lang, source=req.source.display)
     (data_dir / "project" / "playbook.yml").write_text(pb, encoding="utf-8")
+    for name, target in playbook_vars_dirs(req.root).items():
+        # The committed playbooks' group_vars/host_vars apply beside the run's
+        # copy of the playbook too. Linked, not copied: they may hold values
+        # (vault files) that have no business in a run's artifacts.
+        (data_dir / "project" / name).symlink_to(target, target_is_directory=True)
     if req.inventory is None:
         (data_dir / "inventory" / "hosts").write_text(local_inventory(), encoding="utf-8")
     return data_dir
 
 
+def playbook_vars_dirs(root: Path) -> dict[str, Path]:
+    """The ``group_vars``/``host_vars`` directories beside the project's playbooks that exist."""
+    base = root / PLAYBOOKS
+    return {name: (base / name).resolve() for name in ("group_vars", "host_vars") if (base / name).is_dir()}
+
+
 def extravars(req: RunRequest) -> dict[str, Any]:
     """Extra vars of a run (parameter values included)."""
     ev: dict[str, Any] = dict(req.params)
-    ev["procc_run_id"] = req.run_id
+    # A rollback of a run works on that run's things (dir/{{ procc_run_id }}).
+    original = req.rollback_of if req.rollback_of not in (None, FULL_ROLLBACK) else None
+    ev["procc_run_id"] = original or req.run_id
     ev["procc_cancel_file"] = str(req.cancel_file)
     if req.inventory is None:
         ev["procc_hosts"] = "all"
@@ -205,12 +262,14 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
 
     # Events map to tasks of the playbook procc wrote through compiler.protocol.
     tasks = protocol.task_map(data_dir / "project" / "playbook.yml")
+    play_pattern = ["all" if req.inventory is None else req.source.procedure.hosts]
 
     def handler(event: Event) -> bool:
         # In place: ansible-runner writes this very dict to job_events/ after we return.
         masker.scrub(event)
         result.events += 1
         data = event.get("event_data", {})
+        _no_hosts(event, play_pattern, result, req)
         task = str(data.get("task", ""))
         host = str(data.get("host", ""))
         res = data.get("res") or {}
@@ -264,9 +323,14 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
     result.rc = int(runner.rc if runner.rc is not None else 1)
     result.status = str(runner.status)
     results = result.results
+    if result.no_hosts is not None:
+        # ansible-playbook ends an unmatched play "successful": it is not.
+        result.rc, result.status = 2, "no-hosts"
+        result.summary = no_hosts_message(result.no_hosts, req.inventory)
     result.drill_passed = (bool(results) and all(r.get("drill_passed") for r in results.values())
                            and not set(result.unreachable) - set(results) and result.rc == 0)
-    result.summary = protocol.summary(results, result.unreachable, req.source.procedure.id, req.run_id)
+    result.summary = result.summary or protocol.summary(results, result.unreachable, req.source.procedure.id,
+                                                        req.run_id)
     if not result.summary and result.rc != 0 and result.failed_tasks:
         result.summary = f"failed at: {result.failed_tasks[-1]}"
     result.summary = masker.text(result.summary)
@@ -277,6 +341,25 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         encoding="utf-8",
     )
     return result
+
+
+# ansible-playbook's error when --limit (with the hosts pattern) leaves no host;
+# it comes before any play, as a line of output (a "verbose" event).
+NO_HOSTS_ERROR = "leaves us with no hosts to target"
+
+
+def _no_hosts(event: Event, pattern: list[str], result: RunResult, req: RunRequest) -> None:
+    """Note in ``result`` a play that matched no host, or a --limit that left none."""
+    kind = event.get("event")
+    data = event.get("event_data") or {}
+    if kind == "playbook_on_play_start" and data.get("pattern"):
+        # The play's pattern as Ansible templated it (procc_hosts or the procedure's hosts).
+        pattern[0] = str(data["pattern"])
+    elif kind == "playbook_on_no_hosts_matched":
+        # With --limit, named as Ansible's own intersection: "backend:&web1".
+        result.no_hosts = f"{pattern[0]}:&{req.limit}" if req.limit else pattern[0]
+    elif kind == "verbose" and NO_HOSTS_ERROR in str(event.get("stdout", "")):
+        result.no_hosts = req.limit or pattern[0]
 
 
 def _sweep_partials(data_dir: Path) -> None:

@@ -33,7 +33,10 @@ from compiler.history.events import Tracker
 from compiler.history.store import HistoryWriteError
 from compiler.parse import Source
 from compiler.progress import Display
-from compiler.runner import RunRequest, RunResult, execute, masker_for
+from compiler.runner import RunRequest, RunResult, check_inventory, execute, masker_for
+
+# The outcome of a run whose hosts pattern or --limit matched no host.
+NO_HOSTS = "no-hosts"
 
 
 class AlreadyRunning(UsageError):
@@ -104,9 +107,16 @@ def lock_targets(environment: str | None, inventory: str | None) -> str:
 class Interrupts:
     """SIGINT/SIGTERM: first = graceful stop (flag file), second = abort now."""
 
-    def __init__(self, flag: Path, notify: Callable[[str], None]) -> None:
+    STOPPING = ("stopping: the running step is being stopped and the started steps "
+                "rolled back (press Ctrl-C again to abort at once, without rollback)")
+    # A rollback run has no step to stop: its rollbacks are not cut short.
+    ROLLING_BACK = ("a rollback run is not stopped half-way: its rollbacks go on to the end "
+                    "(press Ctrl-C again to abort at once)")
+
+    def __init__(self, flag: Path, notify: Callable[[str], None], first: str = STOPPING) -> None:
         self.flag = flag
         self.notify = notify
+        self.first = first
         self.count = 0
         self._old: dict[int, Any] = {}
 
@@ -115,8 +125,7 @@ class Interrupts:
         if self.count == 1:
             self.flag.parent.mkdir(parents=True, exist_ok=True)
             self.flag.write_text("stop\n", encoding="utf-8")
-            self.notify("stopping: the running step is being stopped and the started steps "
-                        "rolled back (press Ctrl-C again to abort at once, without rollback)")
+            self.notify(self.first)
         elif self.count == 2:
             self.notify("aborting now")
 
@@ -177,6 +186,7 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
     """Execute ``req`` under the lock, recording it in the history."""
     src: Source = req.source
     proc = src.procedure
+    check_inventory(req)  # a missing inventory is refused before anything is recorded
     lock = RunLock(req.root, proc.id, lock_targets(ctx.environment, req.inventory))
     lock.acquire(req.run_id)
     hpath = history.history_path(req.root, proc.id)
@@ -188,6 +198,8 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
         "limit": req.limit, "params": {k: v for k, v in sorted(req.params.items())
                                        if k not in req.secret_names},
     }
+    if req.rollback_of is not None:
+        base["rollback_of"] = req.rollback_of
     started_at = dt.datetime.now(dt.UTC)
     try:
         if ctx.record:
@@ -196,7 +208,8 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
             except HistoryWriteError as exc:
                 raise HistoryWriteError(f"{exc}; nothing was run") from None
         state = req.data_dir / "state.json"
-        with Interrupts(req.cancel_file, display.notice) as irq:
+        first = Interrupts.ROLLING_BACK if req.rollback_of is not None else Interrupts.STOPPING
+        with Interrupts(req.cancel_file, display.notice, first) as irq:
 
             def on_event(event: dict[str, Any]) -> None:
                 before = len(tracker.started)
@@ -221,7 +234,10 @@ def run(req: RunRequest, ctx: RunContext, display: Display, tracker: Tracker,
         if aborted and tracker.jobs and kill_jobs is not None:
             kill_jobs(req, dict(tracker.jobs))
         ended = dt.datetime.now(dt.UTC)
-        outcome = _outcome(res, tracker, bool(req.fail_at), interrupted, req.check)
+        # A run that matched no host did nothing: never a success, and the
+        # statistics skip it (compiler.history.kpis).
+        outcome = NO_HOSTS if res.no_hosts is not None else _outcome(res, tracker, bool(req.fail_at), interrupted,
+                                                                      req.check)
         record: dict[str, Any] = {
             "kind": "end", "run_id": req.run_id, "end": now_iso(),
             "start": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),

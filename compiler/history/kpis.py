@@ -83,11 +83,15 @@ def _row(w: dict[str, str], run: Run) -> list[str]:
 def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     """The runbook figures for ``runs`` (oldest first)."""
     w = kpi_words(lang)
+    # A run that matched no host ran nothing: it counts nowhere.
+    runs = [r for r in runs if r.outcome != "no-hosts"]
     real = [r for r in runs if not r.drill and not _is_check(r) and not r.get("rollback_of")]
     drills = [r for r in runs if r.drill and not _is_check(r)]
     # The history table lists check runs among the real ones; no figure counts them.
     listed = [r for r in runs if not r.drill and not r.get("rollback_of")]
-    if not listed and not drills:
+    # procc rollback runs: counted as rollbacks executed, never as runs (no totals, no success rate).
+    rollback_runs = [r for r in runs if r.get("rollback_of") and not r.drill and not _is_check(r)]
+    if not listed and not drills and not rollback_runs:
         return Kpis()
     last_run = None
     if real:
@@ -111,9 +115,15 @@ def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
             stats.append((w["avg"], f"{_num(sum(durs) / len(durs) / 60)} {w['minutes']}"))
             stats.append((w["min"], f"{_num(min(durs) / 60)} {w['minutes']}"))
             stats.append((w["max"], f"{_num(max(durs) / 60)} {w['minutes']}"))
-        # Runs in which rollbacks ran (a failed step and its predecessors undone).
+    if real or rollback_runs:
+        # Runs in which rollbacks ran (a failed step and its predecessors
+        # undone), plus the rollback runs (procc rollback), said apart.
         rollbacks = sum(1 for r in real if r.get("rollbacks"))
-        stats.append((w["rollbacks"], str(rollbacks)))
+        shown = str(rollbacks + len(rollback_runs))
+        if rollback_runs:
+            shown += " " + w["rollback_runs"].format(n=len(rollback_runs))
+        stats.append((w["rollbacks"], shown))
+    if real:
         unfinished = sum(1 for r in real if not r.finished)
         if unfinished:
             stats.append((w["unfinished"], str(unfinished)))

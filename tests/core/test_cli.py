@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import BIN, FIXTURES, ROOT
 
 SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"
@@ -128,3 +130,37 @@ def test_compile_does_not_import_ansible(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _fresh_catalog(tmp_path: Path) -> Path:
+    """A copy of the project: sources with their history, committed outputs, roles."""
+    proj = tmp_path / "proj"
+    for d in ("procedures", "docs/backend/procedures", "playbooks", "roles"):
+        shutil.copytree(ROOT / d, proj / d)
+    return proj
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True,
+                          text=True, check=False)
+
+
+@pytest.mark.parametrize("where", ["", "procedures", "roles/health", "docs/backend"])
+def test_check_passes_from_any_directory_of_the_project(tmp_path: Path, where: str) -> None:
+    proj = _fresh_catalog(tmp_path)
+    files = 2 * len(list((proj / "procedures").glob("*.yml")))
+    out = _cli(proj / where, "check")
+    assert out.returncode == 0, out.stderr
+    assert f"procc check: {files} generated file(s) up to date" in out.stdout
+
+
+def test_relative_output_dirs_are_the_project_roots(tmp_path: Path) -> None:
+    proj = _fresh_catalog(tmp_path)
+    args = ["--docs-dir", "out/docs", "--playbooks-dir", "out/pb"]
+    out = _cli(proj / "procedures", "compile", "-q", "PROC-BACKEND-000", *args)
+    assert out.returncode == 0, out.stderr
+    assert (proj / "out/docs/PROC-BACKEND-000-health-check.md").is_file()
+    assert (proj / "out/pb/PROC-BACKEND-000-health-check.yml").is_file()
+    assert not (proj / "procedures" / "out").exists()
+    # check from elsewhere in the project finds the same files
+    assert _cli(proj / "docs", "check", "PROC-BACKEND-000", *args).returncode == 0

@@ -127,7 +127,7 @@ def test_unwritable_output_dir_is_a_clean_error(catalog: Path, capsys: pytest.Ca
     code = main(["compile", "-q", PROC, "--docs-dir", "blocker/docs"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "cannot write blocker/docs/PROC-BACKEND-001-deploy-release.md" in err
+    assert f"cannot write {catalog / 'blocker/docs/PROC-BACKEND-001-deploy-release.md'}" in err
     assert "internal error" not in err
 
 
