@@ -794,8 +794,9 @@ class _Builder:
         proc = self.proc
         rb_tags = ["rollback", "always"]
         own_failure = "procc_failure.phase is defined"
+        # Which hosts failed: bookkeeping of the outcome, not a rollback (the block below is).
         fleet = self.setfact(f"Procc | {w['t_fleet']}", {"procc_fleet_bad": f"{{{{ {FLEET_BAD} }}}}"},
-                             rb_tags, kind="fleet")
+                             rb_tags, kind="result")
         rollback = {
             "name": f"{proc.id} | {w['t_fleet_rollback']}",
             "vars": tag_vars(kind="fleet"),

@@ -46,7 +46,7 @@ class PlainDisplay:
         shown = status(kind, data)
         if shown is None or not task:
             return
-        mark = "  <<" if self.t.phase == "rollback" else ""
+        mark = "  <<" if self.t.event_phase == "rollback" else ""
         print(f"{shown:>11}  {data.get('host', '')}  {task}{mark}", file=self.out, flush=True)
         res = data.get("res")
         if shown == "changed" and isinstance(res, dict):

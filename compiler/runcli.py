@@ -134,7 +134,7 @@ def run_cmd(args: argparse.Namespace) -> int:
                      executor=executor, record=not args.no_record)
     tracker = Tracker(proc, args.lang)
     display = Recap(make_display(tracker, live=False if args.plain else None), check=args.check,
-                    phase=lambda: tracker.phase)
+                    phase=lambda: tracker.event_phase)
     out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
     _summary(out, src, req, root, values, secrets, display)
     if out.history_error:

@@ -86,6 +86,9 @@ class Tracker:
         self.steps = {k: StepState(k, s.title, s.minutes) for k, s in enumerate(proc.steps, 1)}
         self.current: int = 0
         self.phase = "init"
+        # The phase of the task of the last event (a skipped rollback task is in
+        # "rollback" while the run's phase is not): what displays label by.
+        self.event_phase = "init"
         self.task = ""
         self.hosts: dict[str, str] = {}
         self.rollbacks: list[str] = []
@@ -138,6 +141,7 @@ class Tracker:
                 # commands), except into a rollback: a skipped rollback did not happen.
                 or (status == "skipped" and protocol.PHASES[tag.kind] != "rollback")):
             self.phase = protocol.PHASES[tag.kind]
+        self.event_phase = protocol.PHASES.get(tag.kind or "", self.phase)
         if tag.kind == "result" and status == "ok":
             facts = res.get("ansible_facts")
             if isinstance(facts, dict) and isinstance(facts.get("procc_result"), dict):

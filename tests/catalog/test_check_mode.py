@@ -114,7 +114,7 @@ def procc_run(proc_id: str, params: dict[str, str], tmp: Path, check: bool) -> t
     req = RunRequest(source=src, root=ROOT, params=params, check=check, runs_dir=tmp / "runs")
     tracker = Tracker(src.procedure)
     shown = io.StringIO()
-    recap = Recap(PlainDisplay(tracker, shown), check=check, phase=lambda: tracker.phase)
+    recap = Recap(PlainDisplay(tracker, shown), check=check, phase=lambda: tracker.event_phase)
     out = run(req, RunContext(record=False), recap, tracker)
     return out, recap, shown.getvalue()
 
