@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from compiler import gates, history, params, project
 from compiler.errors import UsageError
@@ -301,27 +302,40 @@ def _started_of(root: Path, src: Source, run_id: str, runs: list[history.Run],
     raise UsageError(f"procc: no run {run_id} in the history of {src.procedure.id}")
 
 
-def already_rolled_back(src: Source, runs: list[history.Run], run_id: str) -> str | None:
-    """Why run ``run_id`` needs no rollback any more (it rolled back cleanly), or None.
+def already_rolled_back(src: Source, runs: list[history.Run], run_id: str, limit: str | None = None) -> str | None:
+    """Why run ``run_id`` (on host ``limit``, if given) needs no rollback any more, or None.
 
     Either its own rescue undid every started step that has a rollback
     (outcome rolled-back, a passed drill included), or a later ``procc
-    rollback --run`` of it succeeded. Running the rollbacks again could undo
-    what happened since (a release switched back twice).
+    rollback --run`` of it (of the same host, or of every host) succeeded.
+    Running the rollbacks again could undo what happened since (a release
+    switched back twice). With ``--limit HOST`` only that host's record
+    counts: the other hosts rolling back says nothing about a host that was
+    unreachable.
     """
     steps = src.procedure.steps
     for r in runs:
-        if r.run_id == run_id and r.finished:
-            if r.outcome == "rolled-back":
-                return f"already rolled back cleanly (outcome rolled-back, rolled back: " \
-                       f"{', '.join(str(x) for x in r.get('rollbacks') or []) or 'none'})"
-            started = [k for k in r.get("started") or [] if isinstance(k, int) and 0 < k <= len(steps)]
-            reversible = [k for k in started if steps[k - 1].rollback is not None]
-            done = {str(x) for x in r.get("rollbacks") or []}
-            if reversible and not r.get("rollbacks_failed") and all(str(k) in done for k in reversible):
-                return f"already rolled back every started step ({', '.join(sorted(done, reverse=True))})"
+        if r.run_id != run_id or not r.finished:
+            continue
+        hosts = r.get("hosts")
+        rec: dict[str, Any] = {"outcome": r.outcome, "started": r.get("started"),
+                               "rolled_back": r.get("rollbacks"), "rollback_failed": r.get("rollbacks_failed")}
+        where = ""
+        if limit:
+            if not isinstance(hosts, dict) or not isinstance(hosts.get(limit), dict):
+                return None  # nothing recorded for that host: nothing says it was rolled back
+            rec, where = hosts[limit], f" on {limit}"
+        if rec.get("outcome") == "rolled-back":
+            return f"already rolled back cleanly{where} (outcome rolled-back, rolled back: " \
+                   f"{', '.join(str(x) for x in rec.get('rolled_back') or []) or 'none'})"
+        started = [k for k in rec.get("started") or [] if isinstance(k, int) and 0 < k <= len(steps)]
+        reversible = [k for k in started if steps[k - 1].rollback is not None]
+        done = {str(x) for x in rec.get("rolled_back") or []}
+        if reversible and not rec.get("rollback_failed") and all(str(k) in done for k in reversible):
+            return f"already rolled back every started step{where} ({', '.join(sorted(done, reverse=True))})"
     for r in runs:
-        if r.get("rollback_of") == run_id and r.finished and r.outcome == "success":
+        if r.get("rollback_of") == run_id and r.finished and r.outcome == "success" \
+                and (not r.get("limit") or r.get("limit") == limit):
             return f"was already rolled back by run {r.run_id} (procc rollback, {r.outcome})"
     return None
 
@@ -344,7 +358,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
         steps = _started_of(root, src, args.run_id, runs, args.limit)
         if not steps:
             raise UsageError(f"procc: run {args.run_id} started no step: nothing to roll back")
-        why = already_rolled_back(src, runs, args.run_id)
+        why = already_rolled_back(src, runs, args.run_id, args.limit)
         if why is not None and not args.force:
             raise gates.GateError(
                 f"procc: refused: run {args.run_id} {why}; running its rollbacks again could undo "
