@@ -138,6 +138,11 @@ def run_cmd(args: argparse.Namespace) -> int:
                     phase=lambda: tracker.event_phase)
     out = run(req, ctx, display, tracker, kill_jobs=_kill_jobs)
     _summary(out, src, req, root, values, secrets, display)
+    return _finish(out, ctx, src, root)
+
+
+def _finish(out: Outcome, ctx: RunContext, src: Source, root: Path) -> int:
+    """The exit status of a run or rollback run, after its summary; refreshes the runbook when recorded."""
     if out.history_error:
         print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
         return 1
@@ -390,14 +395,4 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     print(f"rolled back: {', '.join(t.rollbacks) or 'none'}"
           + (f"; ROLLBACK FAILED: {', '.join(t.rollbacks_failed)}" if t.rollbacks_failed else ""))
     print(f"artifacts: {project.display(out.result.data_dir, root)}")
-    if out.history_error:
-        print(f"{out.history_error}; the run above is NOT recorded in the history", file=sys.stderr)
-        return 1
-    if out.outcome == NO_HOSTS:
-        print(out.result.summary, file=sys.stderr)
-        return 2
-    if ctx.record:
-        _refresh_runbook(src, root)
-    if out.interrupted:
-        return 130
-    return 0 if out.result.rc == 0 else 1
+    return _finish(out, ctx, src, root)
