@@ -157,6 +157,13 @@ def _rollback(args: argparse.Namespace) -> int:
     return rollback_cmd(args)
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (argparse turns the error into a usage message)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of at least 1")
+    return int(text)
+
+
 def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``run``, ``history`` and ``rollback`` commands."""
 
@@ -170,6 +177,8 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p.add_argument("-e", "--extra-vars", action="append", default=[], metavar="NAME=VALUE",
                        help="parameter value (repeatable)")
         p.add_argument("--limit", metavar="PATTERN", help="limit the run to these hosts")
+        p.add_argument("--forks", type=_positive, metavar="N",
+                       help="hosts Ansible works on in parallel (default: the procedure's forks, else Ansible's)")
         p.add_argument("--approved-by", metavar="NAME", help="who approved this run (recorded)")
         p.add_argument("--yes", action="store_true",
                        help="approve interactively without typing (a terminal is still required)")

@@ -202,6 +202,9 @@ class Step(Action):
             return False
         return self.interruptible if self.interruptible is not None else self.minutes >= 5
 
+    throttle: int | None = Field(None, ge=1, description="At most this many hosts run this step at once "
+                                 "(Ansible's block keyword), e.g. a step that loads a shared database.")
+
     @field_validator("id")
     @classmethod
     def _slug(cls, value: str | None) -> str | None:
@@ -486,7 +489,17 @@ class Procedure(Strict):
     author: str
     reviewers: list[str] = Field(default_factory=list)
     hosts: str = Field("all", description="Inventory pattern the playbook targets.")
-    serial: int | str | None = Field(None, description="Hosts at a time (rolling).")
+    serial: int | str | list[int | str] | None = Field(
+        None, description="Rolling batches, as Ansible's play keyword: hosts at a time (2), a percentage "
+        "('30%') or a list of batch sizes ([1, '30%', '100%']; the last one repeats).")
+    max_fail_percentage: int | None = Field(
+        None, ge=0, le=100, description="Failed hosts tolerated per batch, in percent (exceeded, not equalled, "
+        "stops the run and rolls back every host; within it, failed hosts are rolled back and the others keep "
+        "the change). Default: none tolerated (all-or-nothing).")
+    throttle: int | None = Field(None, ge=1, description="At most this many hosts run any task at once "
+                                 "(Ansible's play keyword).")
+    forks: int | None = Field(None, ge=1, le=500, description="Parallel connections procc run asks of Ansible "
+                              "(ansible-playbook --forks); procc run --forks overrides it.")
     become: bool = False
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     purpose: Purpose
@@ -519,11 +532,25 @@ class Procedure(Strict):
                              "'[1:3]'), without quotes, braces, '%' or '#'")
         return value
 
+    @field_validator("serial", mode="before")
+    @classmethod
+    def _serial_not_bool(cls, value: Any) -> Any:
+        # Before pydantic reads true as 1 host.
+        for size in value if isinstance(value, list) else [value]:
+            if isinstance(size, bool):
+                raise ValueError("serial must be a number of hosts (2), a percentage ('30%') or a list of them")
+        return value
+
     @field_validator("serial")
     @classmethod
-    def _serial(cls, value: int | str | None) -> int | str | None:
-        if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}%?", value):
-            raise ValueError("serial must be a number of hosts (2) or a percentage ('30%')")
+    def _serial(cls, value: int | str | list[int | str] | None) -> int | str | list[int | str] | None:
+        if value is None:
+            return value
+        sizes = value if isinstance(value, list) else [value]
+        if not sizes:
+            raise ValueError("serial must not be an empty list: give batch sizes like [1, '30%']")
+        for size in sizes:
+            _batch_size(size)
         return value
 
     @field_validator("version")
@@ -545,3 +572,19 @@ class Procedure(Strict):
             if name in RESERVED_NAMES:
                 raise ValueError(f"parameter name '{name}' is reserved by Ansible or Jinja; choose another name")
         return value
+
+
+def _batch_size(size: int | str) -> None:
+    """Refuse a serial batch size Ansible would not read as one (0, '0%', '150%', '30 %')."""
+    if isinstance(size, bool) or not isinstance(size, int | str):
+        raise ValueError("serial must be a number of hosts (2), a percentage ('30%') or a list of them")
+    if isinstance(size, int):
+        if size < 1:
+            raise ValueError(f"serial batch size {size} must be at least 1")
+        return
+    m = re.fullmatch(r"([0-9]{1,9})(%?)", size)
+    if m is None:
+        raise ValueError(f"serial batch size '{size}' must be a number of hosts (2) or a percentage ('30%')")
+    n = int(m.group(1))
+    if n < 1 or (m.group(2) and n > 100):
+        raise ValueError(f"serial batch size '{size}' must be 1..100% or at least 1 host")

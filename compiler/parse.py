@@ -66,6 +66,7 @@ def validate(data: Any, smap: SourceMap) -> Procedure:
     except ValidationError as exc:
         diags.extend(_from_pydantic(exc, smap))
     diags.extend(_duplicate_step_ids(data, smap))
+    diags.extend(_step_throttles(data, smap))
     diags.extend(_undeclared_parameters(data, smap))
     if diags or proc is None:
         raise CompileError(_dedupe(diags))
@@ -181,6 +182,21 @@ def _duplicate_step_ids(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagn
             )
         else:
             seen[sid] = i
+
+
+def _step_throttles(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:
+    """A step's throttle above the procedure's: procc reads the procedure's as a ceiling."""
+    ceiling, steps = data.get("throttle"), data.get("steps")
+    if not isinstance(ceiling, int) or isinstance(ceiling, bool) or not isinstance(steps, list):
+        return
+    for i, step in enumerate(steps):
+        value = step.get("throttle") if isinstance(step, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value > ceiling:
+            yield Diagnostic(
+                smap.path, smap.value(("steps", i, "throttle")),
+                f"step {i + 1} has throttle {value}, above the procedure's throttle {ceiling}: "
+                "a step can only lower it", "throttle-above-procedure",
+            )
 
 
 def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:

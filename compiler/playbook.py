@@ -45,14 +45,15 @@ from compiler.i18n import Lang, words
 from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates
 from compiler.playbookexpr import (
     FLEET_BAD,
-    HALTED,
     HIDDEN,
     HIDDEN_MSG,
     LOST,
     OUTCOME,
     ROLLBACK_ERROR,
+    STOPPED,
     SUMMARY,
     TAIL_EXPR,
+    VERDICT,
 )
 from compiler.protocol import tag_vars
 from compiler.yamlout import Unsafe, dump
@@ -408,13 +409,16 @@ class _Builder:
             tasks.append(self.guard(p, tags))
         tasks.append(self.setfact(f"{p} | {w['t_done']}", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"},
                                   tags, kind="done"))
-        return {
+        block: Task = {
             "name": self.name(p, step.title),
             "vars": tag_vars(k, "run"),
             "ignore_unreachable": True,
             "tags": tags,
             "block": tasks,
         }
+        if step.throttle is not None:
+            block["throttle"] = step.throttle
+        return block
 
     def guard(self, p: str, tags: list[str]) -> Task:
         """Fail on the controller when the host dropped off (its result is ``unreachable``)."""
@@ -622,9 +626,13 @@ class _Builder:
             p = f"{w['step']} {k}"
             started = f"{when} and {k} in procc_started"
             if step.rollback is not None:
-                tasks.append(self.rollback_block(
+                block = self.rollback_block(
                     f"{p} | {w['rollback_of']}", self.name(f"{p} | {w['rollback_of']}", step.title),
-                    step.rollback, f"{p} | {w['rollback_of']}", str(k), started))
+                    step.rollback, f"{p} | {w['rollback_of']}", str(k), started)
+                if step.throttle is not None:
+                    # Undoing a step loads what the step loaded: as many hosts at once, no more.
+                    block["throttle"] = step.throttle
+                tasks.append(block)
             elif step.irreversible is not None:
                 task = self.setfact(
                     f"{p} | {w['irreversible_task']}",
@@ -673,6 +681,8 @@ class _Builder:
         }
         if proc.become:
             play["become"] = True
+        if proc.throttle is not None:
+            play["throttle"] = proc.throttle
         return play
 
     def parameter_defaults(self) -> dict[str, Any]:
@@ -741,6 +751,8 @@ class _Builder:
             "procc_cancel_file": "",
             **RUN_STATE,
             "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
+            # Failed hosts a batch tolerates, in percent (0: none, all-or-nothing).
+            "procc_max_fail_percentage": proc.max_fail_percentage or 0,
             # Templated when used (once per play, not once per step in the file).
             "procc_lost": LOST,
             "procc_rollback_error": ROLLBACK_ERROR,
@@ -761,9 +773,11 @@ class _Builder:
         # ansible-playbook (Molecule, import_playbook), the previous play's
         # bookkeeping would shadow these vars, so reset it first.
         tasks: list[Task] = [
-            self.setfact(f"Procc | {w['t_init']}", dict(RUN_STATE), ["always"], kind="init"),
+            # procc_batch: this host's serial batch, as it was before any host dropped off.
+            self.setfact(f"Procc | {w['t_init']}", {**RUN_STATE, "procc_batch": "{{ ansible_play_batch }}"},
+                         ["always"], kind="init"),
             self.parameter_check(),
-            self.setfact(f"Procc | {w['t_halt']}", {"procc_halted": f"{{{{ {HALTED} | length > 0 }}}}"},
+            self.setfact(f"Procc | {w['t_halt']}", {"procc_halted": f"{{{{ {STOPPED} }}}}"},
                          ["always"], kind="init"),
         ]
         main: list[Task] = self.preflight()
@@ -781,6 +795,10 @@ class _Builder:
         # (unreachable outside a step, a failing bookkeeping task).
         tasks.append(self.setfact(f"Procc | {w['t_finished']}", {"procc_finished": "{{ procc_run_key }}"},
                                   ["always"], kind="post"))
+        # The batch's verdict (max_fail_percentage, see the module docstring):
+        # read by the later batches (they run nothing) and the outcome play.
+        tasks.append(self.setfact(f"Procc | {w['t_verdict']}", {"procc_stop": f"{{{{ {VERDICT} }}}}"},
+                                  ["always"], kind="post"))
         play = self.play_header(proc.title)
         if proc.serial is not None:
             play["serial"] = proc.serial
@@ -795,12 +813,13 @@ class _Builder:
         rb_tags = ["rollback", "always"]
         own_failure = "procc_failure.phase is defined"
         # Which hosts failed: bookkeeping of the outcome, not a rollback (the block below is).
-        fleet = self.setfact(f"Procc | {w['t_fleet']}", {"procc_fleet_bad": f"{{{{ {FLEET_BAD} }}}}"},
+        fleet = self.setfact(f"Procc | {w['t_fleet']}", {"procc_fleet_bad": f"{{{{ {FLEET_BAD} }}}}",
+                                                         "procc_fleet_stop": f"{{{{ {STOPPED} }}}}"},
                              rb_tags, kind="result")
         rollback = {
             "name": f"{proc.id} | {w['t_fleet_rollback']}",
             "vars": tag_vars(kind="fleet"),
-            "when": f"procc_fleet_bad | length > 0 and not ({own_failure}) and not procc_halted",
+            "when": f"procc_fleet_stop and not ({own_failure}) and not procc_halted",
             "block": self.step_rollbacks("true"),
             "tags": rb_tags,
         }
@@ -811,7 +830,7 @@ class _Builder:
         result = {
             "host": "{{ inventory_hostname }}",
             "outcome": "{{ procc_o }}",
-            "phase": "{{ procc_failure.phase | default('fleet' if procc_fleet_bad else '') }}",
+            "phase": "{{ procc_failure.phase | default('fleet' if procc_fleet_stop else '') }}",
             "failed_step": "{{ procc_failure.step | default(none) }}",
             "failed_task": "{{ procc_failure.task | default('') }}",
             "message": "{{ procc_failure.message | default('') }}",
@@ -914,6 +933,8 @@ RUN_STATE: dict[str, Any] = {
     "procc_halt": "",
     "procc_halted": False,
     "procc_fleet_bad": [],
+    "procc_fleet_stop": False,
+    "procc_stop": "",
 }
 
 # Stop an asynchronous step's job: its wrapper runs as "async_wrapper.py JID-PREFIX

@@ -32,14 +32,31 @@ ROLLBACK_ERROR = (
     f" 'stdout': [] if {HIDDEN} else {TAIL_EXPR.format(stream='stdout')}}} }}}}"
 )
 
-# The hosts of this run that failed (their rescue set procc_halt), as seen from any host.
-HALTED = ("ansible_play_hosts_all | map('extract', hostvars) | selectattr('procc_halt', 'defined')"
-          " | selectattr('procc_halt', 'equalto', procc_run_key) | map(attribute='inventory_hostname') | list")
-# ... plus the hosts that did not reach the end of the run play (removed by Ansible).
-FLEET_BAD = (
-    f"({HALTED}) + (ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars)"
-    " | map(attribute='procc_finished', default='') | list) | rejectattr('1', 'equalto', procc_run_key)"
-    " | map('first') | list) | unique | list"
+def bad_hosts(hosts: str) -> str:
+    """The failed hosts of this run among ``hosts`` (a Jinja list): rescued ones
+    (procc_halt) and the ones that never reached the end of the run play
+    (removed by Ansible: procc_finished)."""
+    return (
+        f"((({hosts}) | map('extract', hostvars) | selectattr('procc_halt', 'defined')"
+        " | selectattr('procc_halt', 'equalto', procc_run_key) | map(attribute='inventory_hostname') | list)"
+        f" + (({hosts}) | zip(({hosts}) | map('extract', hostvars)"
+        " | map(attribute='procc_finished', default='') | list) | rejectattr('1', 'equalto', procc_run_key)"
+        " | map('first') | list)) | unique | list"
+    )
+
+
+# Which hosts of the run failed, as seen from any host (the outcome play).
+FLEET_BAD = bad_hosts("ansible_play_hosts_all")
+# Whether a batch of this run failed beyond max_fail_percentage (its hosts set procc_stop).
+STOPPED = ("ansible_play_hosts_all | map('extract', hostvars) | selectattr('procc_stop', 'defined')"
+           " | selectattr('procc_stop', 'equalto', procc_run_key) | list | length > 0")
+# This batch's verdict, on each of its hosts at the end of the run play: the
+# run key when its failed hosts exceed procc_max_fail_percentage of the batch
+# as Ansible counts (exceeded, not equalled), else ''. procc_batch is the
+# batch as it began, before Ansible removed any host.
+VERDICT = (
+    f"procc_run_key if ({bad_hosts('procc_batch')}) | length * 100"
+    " > (procc_max_fail_percentage | int) * (procc_batch | length) else ''"
 )
 
 # One host's outcome (see compiler.protocol): RB_STEPS and FULL_ROLLBACK are filled in per procedure.
@@ -50,8 +67,8 @@ OUTCOME = (
     "{%- elif (f.phase | default('')) in ['init', 'preflight'] -%}failed"
     "{%- elif procc_rollback_failed or procc_irreversible -%}failed"
     "{%- elif (f.phase | default('')) == 'final' -%}{{ 'rolled-back' if FULL_ROLLBACK else 'failed' }}"
-    "{%- elif f.phase is not defined and procc_fleet_bad and not procc_started -%}not-run"
-    "{%- elif f.phase is defined or procc_fleet_bad -%}"
+    "{%- elif f.phase is not defined and procc_fleet_stop and not procc_started -%}not-run"
+    "{%- elif f.phase is defined or procc_fleet_stop -%}"
     "{{ 'rolled-back' if procc_started | select('in', RB_STEPS) | reject('in', procc_rolled_back)"
     " | list | length == 0 else 'failed' }}"
     "{%- else -%}success{%- endif -%}"

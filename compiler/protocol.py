@@ -216,6 +216,10 @@ def summary(results: dict[str, dict[str, Any]], unreachable: list[str], proc_id:
     """
     texts = {h: host_summary(r, proc_id, run_id) for h, r in sorted(results.items())
              if r.get("outcome") != "success" or r.get("drill_passed")}
+    if texts and len(texts) < len(results):
+        # Some hosts failed and the others kept the change (max_fail_percentage
+        # tolerated it): name those too, every host's outcome in one place.
+        texts = {h: texts.get(h) or host_summary(r, proc_id, run_id) for h, r in sorted(results.items())}
     lines: list[str] = []
     alike = len(set(texts.values())) == 1 and len(texts) == len(results)
     if alike and not set(unreachable) - set(results):

@@ -99,6 +99,27 @@ class _View:
         self.w = words(lang)
         self.source = source
 
+    def fleet(self) -> list[tuple[str, str]]:
+        """How the playbook goes through the hosts: pattern, batches, tolerated failures, throttle, forks."""
+        w, p = self.w, self.proc
+        if p.serial is None:
+            batches = w["fleet_serial_all"]
+        elif isinstance(p.serial, list):
+            batches = w["fleet_serial_list"].format(sizes=", ".join(md.code(str(x)) for x in p.serial))
+        elif isinstance(p.serial, str) and p.serial.endswith("%"):
+            batches = w["fleet_serial_pct"].format(n=md.code(p.serial))
+        else:
+            batches = w["fleet_serial_n"].format(n=md.code(str(p.serial)))
+        mfp = p.max_fail_percentage
+        return [
+            (w["fleet_hosts"], f"{md.code(p.hosts)} ({w['fleet_hosts_text']})"),
+            (w["fleet_serial"], batches),
+            (w["fleet_max_fail"], w["fleet_max_fail_pct"].format(n=mfp) if mfp else w["fleet_max_fail_none"]),
+            (w["fleet_throttle"], w["fleet_throttle_n"].format(n=p.throttle) if p.throttle
+             else w["fleet_throttle_none"]),
+            (w["fleet_forks"], w["fleet_forks_n"].format(n=p.forks) if p.forks else w["fleet_forks_none"]),
+        ]
+
     def duration(self, minutes: float) -> str:
         """``1 minuto``, ``5 minutos``."""
         unit = self.w["minute"] if minutes == 1 else self.w["minutes"]
@@ -207,6 +228,7 @@ class _View:
             "rollback": None,
             "irreversible": md.inline(s.irreversible) if s.irreversible else None,
             "tags": f"step{k}" + (f", {s.id}" if s.id else ""),
+            "throttle": w["step_throttle_n"].format(n=s.throttle) if s.throttle is not None else "",
         }
         if has_rb:
             view["if_fails"].append(w["run_rollback_hint"])
@@ -362,6 +384,7 @@ class _View:
             "params": params,
             "vars_block": self.vars_block(),
             "preflight": self.checks(list(p.preflight), "P"),
+            "fleet": self.fleet(),
             "steps": [self.step(k, s) for k, s in enumerate(p.steps, 1)],
             "final": self.final(),
             "triggers": [md.inline(x) for x in p.rollback.triggers],

@@ -129,7 +129,8 @@ def run_cmd(args: argparse.Namespace) -> int:
     if forced:
         print(f"procc: WARNING {forced}", file=sys.stderr)
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
-                     inventory=inventory, limit=args.limit, fail_at=args.fail_at, check=args.check,
+                     inventory=inventory, limit=args.limit, forks=args.forks, fail_at=args.fail_at,
+                     check=args.check,
                      diff=args.diff, lang=args.lang, runs_dir=_runs_dir(args))
     ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
                      executor=executor, record=not args.no_record)
@@ -379,7 +380,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
         text = full_rollback(proc, args.lang)
         what = "full rollback"
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
-                     inventory=inventory, limit=args.limit, lang=args.lang, playbook_text=text,
+                     inventory=inventory, limit=args.limit, forks=args.forks, lang=args.lang, playbook_text=text,
                      runs_dir=_runs_dir(args), rollback_of=args.run_id or FULL_ROLLBACK)
     ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
                      executor=executor, record=not args.no_record)

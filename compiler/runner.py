@@ -80,6 +80,9 @@ class RunRequest:
     secret_names: set[str] = field(default_factory=set)
     inventory: str | None = None
     limit: str | None = None
+    # Parallel connections (ansible-playbook --forks); None: the procedure's
+    # ``forks``, else Ansible's own default (ansible.cfg, 5).
+    forks: int | None = None
     fail_at: int | None = None
     check: bool = False
     diff: bool = False
@@ -307,6 +310,7 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
             inventory=inventory,
             envvars=child_env(req, masker),
             limit=req.limit,
+            forks=req.forks or req.source.procedure.forks,
             cmdline=" ".join(cmdline) or None,
             quiet=True,
         )

@@ -7,9 +7,17 @@ pytest: :func:`unavailable` says why the hosts cannot be made here (not
 root, no ``ip netns``), :func:`fleet` brings them up for a test session and
 tears them down after.
 
-Two pytest sessions in the same worktree would otherwise bring the same hosts
-up and down under each other: a session holds an exclusive lock for as long
-as it uses the hosts, so a second session waits for the first.
+The hosts are machine-wide (namespaces procc-hI, addresses 10.77.I.2): two
+pytest sessions, in this worktree or another checkout, would otherwise bring
+the same hosts up and down under each other. A session holds an exclusive
+lock in /run/lock (machine-wide, PROCC_TESTHOSTS_LOCK overrides it) for as
+long as it uses the hosts, so a second session waits for the first (up to
+10 minutes). Under pytest-xdist, keep every test that uses the hosts in one
+worker: two workers of one run would wait for each other.
+
+A session brings up the largest fleet any test needs (:data:`SESSION_HOSTS`)
+once; a test that needs fewer uses :meth:`Fleet.first`, an inventory of the
+first N hosts, rather than a smaller ``up N`` (which removes the others).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "testhosts.sh"
 STATE = REPO / ".procc" / "testhosts"
-SESSION_LOCK = REPO / ".procc" / "testhosts.session.lock"
+SESSION_LOCK = Path(os.environ.get("PROCC_TESTHOSTS_LOCK", "/run/lock/procc-testhosts.session.lock"))
 NET = "10.77"
 
 
@@ -50,6 +58,17 @@ class Fleet:
     def sshd_log(self, host: str) -> Path:
         """The log of ``host``'s sshd (LogLevel VERBOSE: connections and sessions)."""
         return STATE / f"h{_index(host)}" / "sshd.log"
+
+    def first(self, n: int) -> Fleet:
+        """The first ``n`` hosts, with an inventory of their own (the others stay up, unused)."""
+        if not 1 <= n <= len(self.hosts):
+            raise ValueError(f"first({n}): the fleet has {len(self.hosts)} host(s)")
+        hosts = self.hosts[:n]
+        lines = self.inventory.read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if not line.startswith("procc-h") or line.split()[0] in hosts]
+        inventory = self.inventory.with_name(f"inventory-first{n}.ini")
+        inventory.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        return Fleet(inventory=inventory, hosts=hosts, key=self.key)
 
 
 def _index(host: str) -> int:
