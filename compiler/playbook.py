@@ -15,13 +15,39 @@ computes each host's ``procc_result`` (see :mod:`compiler.protocol`, which
 also documents how the runner maps tasks to steps) and fails every host
 that did not succeed with a human summary, for ansible-playbook and AWX.
 
-Multi-host decision: **a procedure runs all-or-nothing across its hosts.**
+Multi-host decision: **a procedure runs all-or-nothing across its hosts**
+(unless ``max_fail_percentage`` tolerates some failed hosts, see below).
 When any host fails (a step, a validation, or it becomes unreachable), the
 run stops: later serial batches run nothing (``not-run``), and the outcome
 play rolls back the started steps of every host that had not failed itself,
 newest first (a rolling deployment failing on the second host leaves the
 first as it was). Hosts keep running in lock-step within a batch, so in a
 non-serial play the others finish their steps before being rolled back.
+
+Fleet keywords. ``serial`` (a number, a percentage or a list of them, the
+last size repeating) is the run play's own ``serial``: Ansible forms the
+batches. ``throttle`` is Ansible's keyword too: the procedure's on both plays
+(at most N hosts run any task at once), a step's on its block and on its
+rollback block (undoing a step loads what the step loaded); a step can only
+lower the procedure's. ``forks`` is not a play keyword but a run option:
+``procc run`` passes it (or ``--forks N``) to ansible-runner, the runbook
+tells ansible-playbook users to pass ``--forks N``.
+
+``max_fail_percentage`` keeps its Ansible meaning, per batch, "exceeded, not
+equalled" (30 with a batch of 4: one failed host continues, two stop), but
+it is procc's, not the play keyword: the run play never fails a host (the
+rescue), so Ansible would count nothing, and when its keyword trips it ends
+the playbook, outcome play included. Instead each batch ends with a verdict
+task: when its failed hosts (rescued, or removed by Ansible) exceed the
+percentage of the batch as it began, its hosts set ``procc_stop``. Then:
+
+- exceeded (and always without ``max_fail_percentage``, which means 0): the
+  all-or-nothing decision below: later batches run nothing, every host is
+  rolled back;
+- within it: each failed host has rolled back its own started steps (its
+  rescue); the other hosts keep the change and the later batches run. The
+  run still fails, with each host's outcome, as ansible-playbook exits 2
+  when a host failed even within ``max_fail_percentage``.
 
 Unreachable hosts: a step block has ``ignore_unreachable: true``, so a host
 lost mid-step stays in the play; a guard after the step's commands (and
