@@ -256,6 +256,9 @@ def job_template(src: Source, opts: Options) -> dict[str, Any]:
         "labels": ["procc", proc.type, proc.criticality],
         "survey_enabled": spec is not None,
     }
+    if proc.forks is not None:
+        # The procedure's parallelism, as procc run passes it (a job template field, not a play keyword).
+        fields["forks"] = proc.forks
     if spec is not None:
         fields["survey_spec"] = spec
     return fields

@@ -11,14 +11,15 @@ SSH hosts (tests/ssh/test_rolling.py).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from compiler import playbook, runbook
+from compiler import awx, playbook, runbook
 from compiler.errors import CompileError
-from compiler.parse import parse_text
+from compiler.parse import parse_file, parse_text
 from compiler.runner import RunRequest
 from tests.conftest import FIXTURES
 
@@ -131,12 +132,17 @@ def test_max_fail_percentage_is_a_batch_verdict_not_the_play_keyword() -> None:
     assert _run_play(_source(""))["vars"]["procc_max_fail_percentage"] == 0  # default: none tolerated
 
 
-def test_forks_is_a_run_option() -> None:
-    src = parse_text(_source("forks: 12\n"), "p.yml")
+def test_forks_is_a_run_option_and_an_awx_job_template_field(tmp_path: Path) -> None:
+    proc = parse_text(_source("forks: 12\n"), "p.yml")
     assert "forks" not in _run_play(_source("forks: 12\n"))  # not a play keyword
-    assert src.forks == 12
+    assert proc.forks == 12
     # procc run passes RunRequest.forks (--forks) or else the procedure's to ansible-runner.
     assert RunRequest.__dataclass_fields__["forks"].default is None
+    path = tmp_path / "p.yml"
+    path.write_text(_source("forks: 12\n"), encoding="utf-8")
+    assert awx.job_template(parse_file(path, "p.yml"), awx.Options())["forks"] == 12
+    path.write_text(_source(""), encoding="utf-8")
+    assert "forks" not in awx.job_template(parse_file(path, "p.yml"), awx.Options())
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
