@@ -791,7 +791,7 @@ class _Builder:
 
         A host that failed is left running (rescued) so that a serial
         batch made only of failed hosts does not end the playbook before the
-        outcome play; later batches see its ``procc_halt`` and run nothing.
+        outcome play; its batch's verdict (``procc_stop``) tells the later batches to run nothing.
         """
         proc = self.proc
         w = self.w
