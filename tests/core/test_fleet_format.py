@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from compiler import awx, playbook, runbook
 from compiler.errors import CompileError
@@ -48,9 +47,13 @@ def _errors(text: str) -> list[tuple[int, int, str, str]]:
     return []
 
 
+def _plays(text: str) -> list[dict[str, Any]]:
+    # The playbook as data (compiler.playbook.build), the same dumped by render.
+    return playbook.build(parse_text(text, "p.yml"), "es")
+
+
 def _run_play(text: str) -> dict[str, Any]:
-    plays = yaml.safe_load(playbook.render(parse_text(text, "p.yml"), "es"))
-    return dict(plays[0])
+    return _plays(text)[0]
 
 
 @pytest.mark.parametrize(("keys", "serial"), [
@@ -61,7 +64,7 @@ def test_serial_forms_reach_the_run_play(keys: str, serial: Any) -> None:
     assert _errors(_source(keys)) == []
     play = _run_play(_source(keys))
     assert play["serial"] == serial
-    outcome = yaml.safe_load(playbook.render(parse_text(_source(keys), "p.yml"), "es"))[1]
+    outcome = _plays(_source(keys))[1]
     assert "serial" not in outcome  # the outcome play sees every host at once
 
 
@@ -99,7 +102,7 @@ def test_a_step_cannot_loosen_the_procedures_throttle() -> None:
 
 def test_throttle_on_the_plays_and_on_the_step_and_its_rollback() -> None:
     text = _source("throttle: 4\n", "    throttle: 2\n")
-    plays = yaml.safe_load(playbook.render(parse_text(text, "p.yml"), "es"))
+    plays = _plays(text)
     assert [p["throttle"] for p in plays] == [4, 4]
     throttled = []
 
