@@ -46,7 +46,7 @@ def main() -> int:
                        f"ansible_python_interpreter={sys.executable}\n", encoding="utf-8")
         env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
                "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-               "ANSIBLE_ROLES_PATH": str(ROOT / "roles")}
+               "ANSIBLE_ROLES_PATH": str(ROOT / "roles"), "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections")}
         subprocess.run([str(BIN / "procc"), "compile", "-q"], cwd=proj, env=env, check=True)
         pb = next((proj / "playbooks").glob("*.yml"))
         procc_t: list[float] = []

@@ -232,8 +232,22 @@ class RoleDoc:
     description: tuple[str, ...]
 
 
-def load_role_docs(roles_dir: Path) -> dict[str, RoleDoc]:
-    """The documentation of every role under ``roles_dir`` (missing or bad specs are skipped)."""
+def collection_name(root: Path) -> str | None:
+    """``namespace.name`` of the collection whose root is ``root`` (its galaxy.yml), or None."""
+    try:
+        data = yaml.load((root / "galaxy.yml").read_text(encoding="utf-8"), Loader=_Loader)
+        name = f"{data['namespace']}.{data['name']}"
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return name
+
+
+def load_role_docs(roles_dir: Path, collection: str | None = None) -> dict[str, RoleDoc]:
+    """The documentation of every role under ``roles_dir`` (missing or bad specs are skipped).
+
+    Keyed by the name a playbook calls the role by: ``collection.role`` when
+    ``roles_dir`` is a collection's roles/ (``collection`` given), else the role's name.
+    """
     docs: dict[str, RoleDoc] = {}
     if not roles_dir.is_dir():
         return docs
@@ -247,5 +261,12 @@ def load_role_docs(roles_dir: Path) -> dict[str, RoleDoc]:
         if isinstance(desc, str):
             desc = [desc]
         name = spec.parent.parent.name
+        if collection:
+            name = f"{collection}.{name}"
         docs[name] = RoleDoc(name, str(main.get("short_description", "")), tuple(str(d) for d in desc))
     return docs
+
+
+def project_role_docs(root: Path) -> dict[str, RoleDoc]:
+    """The docs of the roles of the project at ``root`` (its roles/, by FQCN if it is a collection)."""
+    return load_role_docs(root / "roles", collection_name(root))

@@ -26,6 +26,15 @@ SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 PARAM_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 HOST_PATTERN = re.compile(r"[A-Za-z0-9_.:*!&,\[\]~()|^$?+@ -]+")
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)?")
+# The Ansible collection this repository is (galaxy.yml) and its roles
+# (roles/): a procedure may name them short (``role: health``); the compiled
+# playbook calls them by FQCN (procc.ops.health), so they resolve from an
+# installed collection as well as from a checkout. Any other short name is a
+# role of the project's own roles/ and stays as written; an FQCN of another
+# collection is used as it is. tests/core/test_collection.py keeps both in
+# step with galaxy.yml and roles/.
+COLLECTION = "procc.ops"
+COLLECTION_ROLES = frozenset({"backup", "demo_backend", "health", "notify", "restore"})
 
 
 def _regex(value: str | None) -> str | None:
@@ -89,7 +98,12 @@ class Action(Strict):
     task: dict[str, Any] | None = Field(
         None, description="One Ansible module task: {module.fqcn: {args}}."
     )
-    role: str | None = Field(None, description="A role from roles/ (or a collection's FQCN) to run.")
+    role: str | None = Field(
+        None,
+        description="A role to run: a role of the procc.ops collection by its short name (health, backup, "
+        "restore, notify, demo_backend: called as procc.ops.NAME), a role of the project's roles/, or a "
+        "collection role by FQCN (namespace.collection.role).",
+    )
     vars: dict[str, Any] = Field(default_factory=dict, description="Variables for the role.")
     where: Where = Field("targets", description="Run on the target hosts or on the controller.")
     become: bool | None = Field(None, description="Run with privilege escalation.")
@@ -132,10 +146,21 @@ class Action(Strict):
         return "task" if self.task is not None else "role"
 
     @property
+    def role_fqcn(self) -> str:
+        """The name the playbook calls the role by (see :data:`COLLECTION_ROLES`)."""
+        assert self.role is not None
+        return role_fqcn(self.role)
+
+    @property
     def module(self) -> str:
         """The module name of a ``task`` action."""
         assert self.task is not None
         return next(iter(self.task))
+
+
+def role_fqcn(name: str) -> str:
+    """``procc.ops.NAME`` for a role of the procc.ops collection; any other name as it is."""
+    return f"{COLLECTION}.{name}" if name in COLLECTION_ROLES else name
 
 
 def mutates(act: Action, default: bool) -> bool:

@@ -183,7 +183,7 @@ class _Builder:
                 task["changed_when"] = False
         else:
             assert act.role is not None
-            task["ansible.builtin.include_role"] = {"name": act.role}
+            task["ansible.builtin.include_role"] = {"name": act.role_fqcn}
             if not mutating:
                 # Keywords of a dynamic include reach the role's tasks only through apply.
                 task["ansible.builtin.include_role"]["apply"] = {"check_mode": False}

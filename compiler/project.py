@@ -19,7 +19,7 @@ from pathlib import Path
 from compiler import playbook, runbook
 from compiler.errors import CompileError, Diagnostic, ProccError, UsageError
 from compiler.i18n import Lang
-from compiler.loader import RoleDoc, load_role_docs
+from compiler.loader import RoleDoc, project_role_docs
 from compiler.parse import Source, parse_file
 
 DEFAULT_DOCS = Path("docs/backend/procedures")
@@ -134,7 +134,7 @@ def outputs(src: Source, docs_dir: Path, playbooks_dir: Path, lang: Lang,
     root = root or find_root()
     figures = kpis(src, root, lang) if kpis else None
     if roles is None:
-        roles = load_role_docs(root / "roles")
+        roles = project_role_docs(root)
     md_text = runbook.render(src.procedure, lang, source=src.display, kpis=figures, roles=roles)
     pb_text = playbook.render(src.procedure, lang, source=src.display)
     return [Output(docs_dir / f"{stem}.md", md_text), Output(playbooks_dir / f"{stem}.yml", pb_text)]
@@ -144,7 +144,7 @@ def compile_all(files: list[Path], root: Path, lang: Lang,
                 docs_dir: Path, playbooks_dir: Path,
                 kpis: KpisProvider | None = None) -> tuple[list[Output], list[Diagnostic]]:
     """Parse and generate every file; returns outputs and all diagnostics (nothing written)."""
-    roles = load_role_docs(root / "roles")
+    roles = project_role_docs(root)
     outs: list[Output] = []
     diags: list[Diagnostic] = []
     for f in files:

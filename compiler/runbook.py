@@ -132,7 +132,7 @@ class _View:
         if act.task is not None:
             return md.fence(_yaml([{act.module: act.task[act.module]}]), "yaml")
         assert act.role is not None
-        body: dict[str, Any] = {"name": act.role}
+        body: dict[str, Any] = {"name": act.role_fqcn}
         task: dict[str, Any] = {"ansible.builtin.include_role": body}
         if act.vars:
             task["vars"] = act.vars
@@ -167,17 +167,17 @@ class _View:
     def action_notes(self, act: Action) -> list[str]:
         notes = []
         if act.role is not None:
-            doc = self.roles.get(act.role)
+            doc = self.roles.get(act.role_fqcn)
             if doc is not None:
                 short = _ansible_doc(doc.short)
                 # A note is a whole emphasized paragraph: without final
                 # punctuation Markdown linters take it for a heading (MD036).
                 if not short.endswith((".", "!", "?", ":")):
                     short += "."
-                notes.append(f"{self.w['role']} {md.inline(act.role)}: {short}")
+                notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}: {short}")
                 notes.extend(_ansible_doc(d) for d in doc.description)
             else:
-                notes.append(f"{self.w['role']} {md.inline(act.role)}.")
+                notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}.")
         if act.where == "controller":
             notes.append(self.w["on_controller"])
         return notes

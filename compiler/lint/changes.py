@@ -22,7 +22,7 @@ READ_ONLY_MODULES = frozenset(
      "find", "ping", "fail", "getent", "uri", "set_fact", "include_vars", "meta"}
     | {"postgresql_info", "postgresql_ping", "mysql_info"}
 )
-READ_ONLY_ROLES = frozenset({"health"})
+READ_ONLY_ROLES = frozenset({"procc.ops.health"})
 
 
 def action_change(action: Action, loc: PathKey, source: Source) -> Position | None:
@@ -50,7 +50,7 @@ def action_change(action: Action, loc: PathKey, source: Source) -> Position | No
         if short in READ_ONLY_MODULES:
             return None
         return source.smap.key((*loc, "task", module))
-    if action.role in READ_ONLY_ROLES:
+    if action.role is not None and action.role_fqcn in READ_ONLY_ROLES:
         return None
     return source.smap.value((*loc, "role"))
 

@@ -32,7 +32,7 @@ def db_write(action: Action, loc: PathKey, source: Source) -> Position | None:
         is_dump = module.endswith("_db") and _module_state(action) == "dump"
         if module.startswith(_DB_COLLECTIONS) and not module.endswith(_DB_READ_MODULES) and not is_dump:
             return source.smap.key((*loc, "task", module))
-    if action.role is not None and ("migrat" in action.role or action.role == "restore"):
+    if action.role is not None and ("migrat" in action.role or action.role_fqcn == "procc.ops.restore"):
         return source.smap.value((*loc, "role"))
     return None
 

@@ -133,10 +133,11 @@ def test_compile_does_not_import_ansible(tmp_path: Path) -> None:
 
 
 def _fresh_catalog(tmp_path: Path) -> Path:
-    """A copy of the project: sources with their history, committed outputs, roles."""
+    """A copy of the project: sources with their history, committed outputs, roles (a collection's)."""
     proj = tmp_path / "proj"
     for d in ("procedures", "docs/backend/procedures", "playbooks", "roles"):
         shutil.copytree(ROOT / d, proj / d)
+    shutil.copy(ROOT / "galaxy.yml", proj / "galaxy.yml")  # the runbooks name its roles by FQCN
     return proj
 
 

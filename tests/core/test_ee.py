@@ -8,6 +8,7 @@ roles, or the modules the playbooks call.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -71,13 +72,15 @@ def test_the_python_requirements_are_procc_s(context: Path) -> None:
     assert sorted(lines) == sorted(d for name, d in deps.items() if not name.startswith("ansible-"))
 
 
-def test_procc_itself_and_the_roles_are_installed(context: Path) -> None:
+def test_procc_itself_and_the_collection_are_installed(context: Path) -> None:
     text = (context / "Containerfile").read_text(encoding="utf-8")
     final = text[text.index("AS final"):]
     assert "COPY _build/procc /tmp/procc-src" in final
     assert "RUN $PYCMD -m pip install --no-cache-dir /tmp/procc-src" in final
-    assert "COPY _build/roles /usr/share/ansible/roles" in final  # a default roles path of ansible-core
-    assert final.index("/usr/share/ansible/roles") < final.index("USER 1000")
+    # The galaxy stage installs into a default collections path the final image copies.
+    assert "--collections-path \"/usr/share/ansible/collections\"" in text
+    assert "COPY --from=galaxy /usr/share/ansible /usr/share/ansible" in final
+    assert "/usr/share/ansible/roles" not in final  # no loose copy of roles/ any more
     src = context / "_build" / "procc"
     assert (src / "pyproject.toml").read_bytes() == (ROOT / "pyproject.toml").read_bytes()
     assert (src / "README.md").is_file() and (src / "compiler" / "__init__.py").is_file()
@@ -88,9 +91,19 @@ def _files(root: Path) -> dict[str, bytes]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
-def test_the_roles_in_the_context_are_the_repository_s(context: Path) -> None:
-    assert _files(context / "_build" / "roles") == _files(ROOT / "roles")
-    assert (context / "_build" / "roles" / "health" / "library" / "prometheus_check.py").is_file()
+@pytest.mark.slow
+def test_the_galaxy_stage_installs_procc_ops_with_the_repository_s_roles(context: Path, tmp_path: Path) -> None:
+    """The galaxy stage's own command, run where it runs (/build is the context's _build)."""
+    dest = tmp_path / "collections"
+    res = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "-r", "requirements.yml",
+                          "--collections-path", str(dest)], cwd=context / "_build",
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    installed = dest / "ansible_collections" / "procc" / "ops"
+    manifest = json.loads((installed / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["collection_info"]["version"] == PYPROJECT["project"]["version"]
+    assert _files(installed / "roles") == _files(ROOT / "roles")
+    assert _files(installed / "plugins") == _files(ROOT / "plugins")
 
 
 def test_the_system_packages_the_commands_need(context: Path) -> None:
@@ -134,15 +147,29 @@ def _keywords() -> set[str]:
     return set(Task.fattributes) | set(Block.fattributes) | {"listen"} | {f"with_{x}" for x in ("items", "dict")}
 
 
+def _ee_collections() -> set[str]:
+    """namespace.name of every collection the EE installs; a ``type: dir`` one is read from its galaxy.yml."""
+    galaxy = EE["dependencies"].get("galaxy") or {}
+    sources = {f["dest"]: f["src"] for f in EE.get("additional_build_files", []) if f["src"].endswith("galaxy.yml")}
+    names = set()
+    for c in galaxy.get("collections", []):
+        name = c["name"] if isinstance(c, dict) else c
+        if isinstance(c, dict) and c.get("type") == "dir":
+            meta = yaml.safe_load((ROOT / sources[name]).read_text(encoding="utf-8"))
+            name = f"{meta['namespace']}.{meta['name']}"
+        names.add(name)
+    return names
+
+
 def test_every_module_and_role_the_playbooks_use_is_in_the_ee() -> None:
     """ansible.builtin, a role's own library, or a collection the EE installs (galaxy)."""
-    galaxy = EE["dependencies"].get("galaxy") or {}
-    collections = {c["name"] if isinstance(c, dict) else c for c in galaxy.get("collections", [])}
+    collections = _ee_collections()
+    assert "procc.ops" in collections
     local_modules = {p.stem for p in ROOT.glob("roles/*/library/*.py")}
-    roles = {p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir()}
+    roles: set[str] = set()  # no loose roles: every role comes from a collection
     keywords = _keywords()
     files = sorted(ROOT.glob("playbooks/*.yml")) + sorted(ROOT.glob("roles/*/tasks/*.yml"))
-    assert files and local_modules
+    assert files
     missing, used = set(), set()
     for f in files:
         for task in _tasks(yaml.load(f.read_text(encoding="utf-8"), Loader=_Loader)):
@@ -159,7 +186,7 @@ def test_every_module_and_role_the_playbooks_use_is_in_the_ee() -> None:
                 ok = (".".join(name.split(".")[:2]) in collections) if "." in name else name in roles
                 if not ok:
                     missing.add(f"{f.name}: role {name}")
-    assert "prometheus_check" in used and "ansible.builtin.shell" in used
+    assert "procc.ops.prometheus_check" in used and "ansible.builtin.shell" in used
     assert missing == set()
 
 

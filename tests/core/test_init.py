@@ -48,7 +48,9 @@ def test_a_new_project_compiles_checks_and_lints_clean(tmp_path: Path) -> None:
     cfg = configparser.ConfigParser()
     cfg.read(root / "ansible.cfg")
     assert cfg["defaults"]["inventory"] == "inventories/local"
-    assert yaml.safe_load((root / "requirements.yml").read_text()) == {"collections": [], "roles": []}
+    # The collection whose roles procedures name short (role: health -> procc.ops.health).
+    assert yaml.safe_load((root / "requirements.yml").read_text()) == {
+        "collections": [{"name": "procc.ops", "version": ">=0.1.0"}], "roles": []}
     hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
     assert [h["entry"] for h in hooks] == ["procc check", "procc lint --strict"]
     assert procc(root, "check").returncode == 1  # nothing compiled yet

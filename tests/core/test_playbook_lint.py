@@ -41,6 +41,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["ANSIBLE_ROLES_PATH"] = str(ROOT / "roles")
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / "collections")  # procc.ops.* from the checkout
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     env["NO_COLOR"] = "1"
     return env

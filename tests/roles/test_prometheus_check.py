@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-MODULE = Path(__file__).resolve().parents[2] / "roles" / "health" / "library" / "prometheus_check.py"
+MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "prometheus_check.py"
 
 
 def _load() -> ModuleType:

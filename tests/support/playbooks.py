@@ -19,6 +19,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = REPO / "roles"
+COLLECTIONS = REPO / "collections"  # ansible_collections/procc/ops links back to REPO
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -84,6 +85,8 @@ def run_play(
     inventory = f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
     env = {
         "ANSIBLE_ROLES_PATH": str(ROLES),
+        # The roles call the collection's modules by FQCN (procc.ops.prometheus_check).
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_PIPELINING": "1",
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """procc demo backend: a tiny HTTP service that reads from PostgreSQL.
 
 Standard library only; the database is reached through the ``psql`` client,

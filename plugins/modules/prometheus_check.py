@@ -10,15 +10,6 @@ plain functions, unit-tested in tests/roles/test_prometheus_check.py.
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from typing import Any, Dict, Tuple  # noqa: UP035 - see Sample below
-from urllib.parse import urlencode
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
-
 DOCUMENTATION = r"""
 ---
 module: prometheus_check
@@ -86,7 +77,7 @@ options:
     description: Verify TLS certificates.
     type: bool
     default: true
-author: procc
+author: procc maintainers (@procc)
 """
 
 EXAMPLES = r"""
@@ -119,6 +110,16 @@ msg:
   type: str
   returned: always
 """
+
+# Imports after DOCUMENTATION/EXAMPLES/RETURN, as ansible-test validate-modules wants.
+import json
+import math
+import re
+from typing import Any, Dict, Tuple  # noqa: UP035 - see Sample below
+from urllib.parse import urlencode
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
@@ -177,7 +178,7 @@ def parse_text(text: str, skipped: list[str] | None = None) -> list[Sample]:
         try:
             if m is None:
                 raise CheckError("not a sample")
-            labels = {k: v for k, _, v in _parse_labels(m.group(2) or "")}
+            labels = {k: v for k, _op, v in _parse_labels(m.group(2) or "")}
             samples.append((m.group(1), labels, float(m.group(3))))
         except (CheckError, ValueError):
             if skipped is not None:
