@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -613,3 +614,34 @@ def _batch_size(size: int | str) -> None:
     n = int(m.group(1))
     if n < 1 or (m.group(2) and n > 100):
         raise ValueError(f"serial batch size '{size}' must be 1..100% or at least 1 host")
+
+
+def actions(proc: Procedure) -> Iterator[tuple[tuple[str | int, ...], Action]]:
+    """Every executed action of the procedure, with its path.
+
+    Documentation-only commands (troubleshooting, annexes) are not actions.
+    """
+    for i, check in enumerate(proc.preflight):
+        yield ("preflight", i), check
+    for i, step in enumerate(proc.steps):
+        yield ("steps", i), step
+        if step.validate_ is not None:
+            yield ("steps", i, "validate"), step.validate_
+        if step.rollback is not None:
+            yield ("steps", i, "rollback"), step.rollback
+    fv = proc.final_validation
+    for i, metric in enumerate(fv.metrics):
+        yield ("final_validation", "metrics", i), metric
+    for i, smoke in enumerate(fv.smoke):
+        yield ("final_validation", "smoke", i), smoke
+    for i, rstep in enumerate(proc.rollback.steps):
+        yield ("rollback", "steps", i), rstep
+    for i, post in enumerate(proc.post.cleanup):
+        yield ("post", "cleanup", i), post
+    for i, post in enumerate(proc.post.notify):
+        yield ("post", "notify", i), post
+
+
+def roles(proc: Procedure) -> list[str]:
+    """The FQCNs of the roles the procedure's actions call, in first-use order, each once."""
+    return list(dict.fromkeys(act.role_fqcn for _, act in actions(proc) if act.role is not None))

@@ -68,7 +68,7 @@ from typing import Any
 
 from compiler import shellvars, templating
 from compiler.i18n import Lang, words
-from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates
+from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates, roles
 from compiler.playbookexpr import (
     FLEET_BAD,
     HIDDEN,
@@ -806,6 +806,7 @@ class _Builder:
             self.setfact(f"Procc | {w['t_halt']}", {"procc_halted": f"{{{{ {STOPPED} }}}}"},
                          ["always"], kind="init"),
         ]
+        tasks.extend(self.role_probe(role) for role in roles(proc))
         main: list[Task] = self.preflight()
         for k, step in enumerate(proc.steps, 1):
             main.append(self.step(k, step))
@@ -831,6 +832,26 @@ class _Builder:
         play["vars"] = self.play_vars()
         play["tasks"] = tasks
         return play
+
+    def role_probe(self, role: str) -> Task:
+        """A static import of ``role`` that runs nothing: a missing role fails the playbook as it loads.
+
+        Why: the steps call roles with ``include_role``, resolved only when
+        reached. ansible-core 2.19 counts a failed include as a failed host
+        even when the block rescues it, and ends the playbook after that play
+        with exit status 0: the outcome play (summary, fleet rollback,
+        failing the run) never runs, so a missing collection looked like a
+        success. Imported here, the role is resolved before anything runs.
+        ``never`` and ``when: false`` keep its tasks from running, and
+        ``public: false`` keeps its defaults from shadowing the procedure's
+        parameter defaults.
+        """
+        return {
+            "name": f"Procc | {self.w['t_role_found'].format(role=role)}",
+            "ansible.builtin.import_role": {"name": role, "rolespec_validate": False, "public": False},
+            "when": False,
+            "tags": ["never"],
+        }
 
     def outcome_play(self) -> dict[str, Any]:
         """Play 2, on every host at once: all-or-nothing across hosts, then one result per host."""

@@ -68,6 +68,11 @@ class RunResult:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The host pattern (or --limit) that matched no host: the run did nothing.
     no_hosts: str | None = None
+    # Every host an event named (a task ran, failed or was skipped on it).
+    hosts: set[str] = field(default_factory=set)
+    # ansible-playbook's own error lines (a playbook that does not load:
+    # a role not found, a syntax error): no task event says why.
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -277,6 +282,12 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         host = str(data.get("host", ""))
         res = data.get("res") or {}
         kind = event.get("event")
+        if host and str(kind).startswith("runner_on_"):
+            result.hosts.add(host)
+        elif kind == "verbose" and len(result.errors) < 4:
+            text = str(event.get("stdout", "")).strip()
+            if text.startswith(("[ERROR]:", "ERROR!")) or (result.errors and text.startswith("Origin:")):
+                result.errors.append(text)
         _, line = protocol.split_task_path(str(data.get("task_path", "")))
         tag = tasks.get(line) if line is not None else None
         if kind == "runner_on_ok" and tag is not None and tag.kind == "result":
@@ -331,12 +342,24 @@ def execute(req: RunRequest, on_event: Callable[[Event], None] | None = None,
         # ansible-playbook ends an unmatched play "successful": it is not.
         result.rc, result.status = 2, "no-hosts"
         result.summary = no_hosts_message(result.no_hosts, req.inventory)
+    elif result.rc == 0 and req.playbook_text is None and result.hosts - set(results):
+        # ansible-playbook can end "successfully" before the outcome play (a
+        # failed include_role counts as a failed host even when rescued, and
+        # ends the playbook after that play): without its result a host has
+        # no verdict, and that is never a success.
+        result.rc, result.status = 2, "failed"
+        missing = ", ".join(sorted(result.hosts - set(results)))
+        last = f" (last failed task: {result.failed_tasks[-1]})" if result.failed_tasks else ""
+        result.summary = (f"FAILED: ansible-playbook ended before the procedure's outcome play, so {missing}"
+                          f" has no result{last}; read the events in {data_dir}")
     result.drill_passed = (bool(results) and all(r.get("drill_passed") for r in results.values())
                            and not set(result.unreachable) - set(results) and result.rc == 0)
     result.summary = result.summary or protocol.summary(results, result.unreachable, req.source.procedure.id,
                                                         req.run_id)
     if not result.summary and result.rc != 0 and result.failed_tasks:
         result.summary = f"failed at: {result.failed_tasks[-1]}"
+    if not result.summary and result.rc != 0 and result.errors:
+        result.summary = "FAILED before any task ran: " + " ".join(result.errors)
     result.summary = masker.text(result.summary)
     (data_dir / "procc-result.json").write_text(
         json.dumps({"run_id": result.run_id, "rc": result.rc, "status": result.status,

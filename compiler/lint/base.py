@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from compiler.errors import Diagnostic, Position, Severity
 from compiler.loader import PathKey
 from compiler.model import Action, Procedure
+from compiler.model import actions as actions  # re-exported: the rules import it from here
 from compiler.parse import Source
 
 Perspective = Literal["devops", "sre", "dev", "dba", "security", "governance"]
@@ -105,32 +106,6 @@ def procedure_strings(proc: Procedure) -> tuple[Text, ...]:
     if _last_strings is None or _last_strings[0] is not proc:
         _last_strings = (proc, tuple(strings(proc)))
     return _last_strings[1]
-
-
-def actions(proc: Procedure) -> Iterator[tuple[PathKey, Action]]:
-    """Every executed action of the procedure, with its path.
-
-    Documentation-only commands (troubleshooting, annexes) are not actions.
-    """
-    for i, check in enumerate(proc.preflight):
-        yield ("preflight", i), check
-    for i, step in enumerate(proc.steps):
-        yield ("steps", i), step
-        if step.validate_ is not None:
-            yield ("steps", i, "validate"), step.validate_
-        if step.rollback is not None:
-            yield ("steps", i, "rollback"), step.rollback
-    fv = proc.final_validation
-    for i, metric in enumerate(fv.metrics):
-        yield ("final_validation", "metrics", i), metric
-    for i, smoke in enumerate(fv.smoke):
-        yield ("final_validation", "smoke", i), smoke
-    for i, rstep in enumerate(proc.rollback.steps):
-        yield ("rollback", "steps", i), rstep
-    for i, post in enumerate(proc.post.cleanup):
-        yield ("post", "cleanup", i), post
-    for i, post in enumerate(proc.post.notify):
-        yield ("post", "notify", i), post
 
 
 def shell_texts(action: Action, loc: PathKey) -> Iterator[Text]:
