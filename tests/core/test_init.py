@@ -72,6 +72,7 @@ def test_init_never_overwrites_and_writes_nothing_on_a_clash(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_the_first_procedure_runs_drills_and_rolls_back(tmp_path: Path) -> None:
     assert procc(tmp_path, "init", "svc").returncode == 0
     root, site, port = tmp_path / "svc", tmp_path / "site", free_port()

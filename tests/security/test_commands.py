@@ -275,6 +275,7 @@ def _contexts_procedure(names: list[str], out: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_hostile_values_from_an_awx_survey_stay_one_argument(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     out = tmp_path / "argv.jsonl"
@@ -294,6 +295,7 @@ def test_hostile_values_from_an_awx_survey_stay_one_argument(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_shell_metacharacters_from_the_command_line_stay_data(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     out = tmp_path / "argv.jsonl"
@@ -310,6 +312,7 @@ def test_shell_metacharacters_from_the_command_line_stay_data(tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_the_playbook_refuses_a_value_the_pattern_only_matches_in_part(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     text = step(f"touch {marker}-{{{{ release }}}}", "  release: {description: r, required: true, "
@@ -321,6 +324,7 @@ def test_the_playbook_refuses_a_value_the_pattern_only_matches_in_part(tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_a_failing_secret_command_says_why_without_the_value(tmp_path: Path) -> None:
     secret = "s3cr3t-T0ken-xyz"
     text = source(

@@ -64,6 +64,7 @@ def test_env_and_a_production_inventory_together_are_a_usage_error(tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_production_inventory_run_is_recorded_as_production(tmp_path: Path) -> None:
     root = project(tmp_path, "slow")
     hosts = inventory(root, "production")
@@ -151,6 +152,7 @@ def test_edited_signed_record_does_not_count(tmp_path: Path, monkeypatch: pytest
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_signed_staging_run_counts_only_under_the_same_key(tmp_path: Path) -> None:
     root = project(tmp_path, "critical")
     inventory(root, "staging")

@@ -50,7 +50,8 @@ def _bash(cmd: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @given(VALUES)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 30 examples: each one starts bash (about 0.3 s); the fast layer must stay under a minute.
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_rendered_command_passes_any_value_as_one_argument(tmp_path: Path, value: str) -> None:
     text = CONTEXTS.replace("{n}", "0")
     refs, problems = templating.scan(text, frozenset({"v"}))
@@ -79,6 +80,7 @@ N = 6
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 @given(st.lists(VALUES, min_size=N, max_size=N))
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_values_through_the_compiled_playbook_arrive_intact(tmp_path_factory: pytest.TempPathFactory,
