@@ -218,7 +218,7 @@ def test_the_playbook_anchors_a_pattern_as_a_whole() -> None:
     # Ansible's match test is re.match: with the anchoring it agrees with re.fullmatch.
     assert re.match(anchored, evil) is None
     assert re.match(anchored, "v1.2.3") and re.match(anchored, "latest")
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match=r"parameter 'release' \(string\) = .* does not match"):
         resolve(parse_text(text), {"release": evil})
 
 
