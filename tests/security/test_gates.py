@@ -209,5 +209,5 @@ def test_yes_cannot_approve_a_critical_procedure_even_on_a_terminal() -> None:
 def test_an_approver_name_is_one_printable_line(name: str) -> None:
     from compiler.gates import GateError, approve
 
-    with pytest.raises(GateError, match="--approved-by (needs a name|must be a printable name)"):
+    with pytest.raises(GateError, match=r"--approved-by (needs a name|must be a printable name)"):
         approve(_critical(), None, name, False, False, lambda _: "", "ana", {"ana"})  # type: ignore[arg-type]
