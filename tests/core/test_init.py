@@ -34,6 +34,7 @@ def procc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False, env={**os.environ, "NO_COLOR": "1"})
 
 
+@pytest.mark.slow  # four procc processes, one of them the full lint
 def test_a_new_project_compiles_checks_and_lints_clean(tmp_path: Path) -> None:
     res = procc(tmp_path, "init", "svc")
     assert res.returncode == 0, res.stderr
