@@ -96,11 +96,12 @@ def _guarded(item: pytest.Item) -> Generator[None, None, None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    if record.exists():
-        started = record.read_text(encoding="utf-8").strip()
-        record.unlink()
-        pytest.fail(f"{item.nodeid} started Ansible but is not marked 'ansible' "
-                    f"(add @pytest.mark.ansible, and slow):\n{started}", pytrace=False)
+        # Checked even when the test failed: the refused Ansible is the cause.
+        if record.exists():
+            started = record.read_text(encoding="utf-8").strip()
+            record.unlink()
+            pytest.fail(f"{item.nodeid} started Ansible but is not marked 'ansible' "
+                        f"(add @pytest.mark.ansible, and slow):\n{started}", pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
