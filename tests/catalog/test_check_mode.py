@@ -29,7 +29,7 @@ from compiler.session import Outcome, RunContext, run
 from tests.catalog.conftest import DB, Demo, source_of
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
 CATALOG = [f"PROC-BACKEND-00{k}" for k in range(8)]
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.catalog.conftest import DB, Demo, explain, run_procedure
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
 
 def _params(demo: Demo, tmp_path: Path) -> dict[str, str]:

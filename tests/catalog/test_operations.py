@@ -15,7 +15,7 @@ from support.playbooks import dump, run_play
 
 from tests.catalog.conftest import DB, Demo, explain, run_procedure
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
 DAY = 86400
 

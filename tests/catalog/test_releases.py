@@ -12,7 +12,7 @@ import pytest
 
 from tests.catalog.conftest import Demo, explain, run_procedure
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
 
 def test_health_check_succeeds(demo: Demo, tmp_path: Path) -> None:

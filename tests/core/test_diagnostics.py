@@ -51,6 +51,7 @@ def test_all_problems_of_a_file_in_one_pass(procc, tmp_path: Path) -> None:  # t
     assert codes == ["invalid-value", "invalid-choice", "wrong-type", "unknown-key", "undeclared-parameter"]
 
 
+@pytest.mark.slow  # many child processes (bash or procc): not in the unit layer's minute
 def test_subprocess_never_prints_a_traceback(tmp_path: Path) -> None:
     for path in BAD[:5]:
         proc = subprocess.run([sys.executable, "-m", "compiler", "compile", str(path),

@@ -191,6 +191,7 @@ def test_every_module_and_role_the_playbooks_use_is_in_the_ee() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible  # ansible-lint runs `ansible --version` (the layer guard caught it)
 def test_the_definition_passes_ansible_lint_and_its_ee_schema(tmp_path: Path) -> None:
     """ansible-lint checks an execution-environment.yml against its schema (and yamllint's rules)."""
     res = subprocess.run([str(BIN / "ansible-lint"), "--offline", "--profile", "production", "--nocolor",

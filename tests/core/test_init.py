@@ -34,6 +34,7 @@ def procc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False, env={**os.environ, "NO_COLOR": "1"})
 
 
+@pytest.mark.slow  # four procc processes, one of them the full lint
 def test_a_new_project_compiles_checks_and_lints_clean(tmp_path: Path) -> None:
     res = procc(tmp_path, "init", "svc")
     assert res.returncode == 0, res.stderr
@@ -74,6 +75,7 @@ def test_init_never_overwrites_and_writes_nothing_on_a_clash(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_the_first_procedure_runs_drills_and_rolls_back(tmp_path: Path) -> None:
     assert procc(tmp_path, "init", "svc").returncode == 0
     root, site, port = tmp_path / "svc", tmp_path / "site", free_port()

@@ -14,7 +14,7 @@ from compiler.parse import parse_file
 from tests.conftest import BIN, FIXTURES, ROOT
 from tests.core.test_runs import HOSTILE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 
 def _sources(tmp_path: Path) -> list[Path]:

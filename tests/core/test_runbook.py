@@ -86,6 +86,7 @@ def test_english_runbook_has_the_same_shape() -> None:
     assert "**Rollback Available:** YES" in en
 
 
+@pytest.mark.slow  # many child processes (bash or procc): not in the unit layer's minute
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_output_is_byte_identical_across_processes_and_hash_seeds(tmp_path: Path, lang: str) -> None:
     """Every catalog and fixture procedure, compiled by separate processes under different hash seeds."""

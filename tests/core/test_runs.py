@@ -15,7 +15,7 @@ from compiler.parse import parse_file
 from compiler.runner import RunRequest, RunResult, execute
 from tests.conftest import FOUR_STEPS, ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 
 def _run(tmp_path: Path, fail_at: int | None = None, source: Path = FOUR_STEPS, **params: str) -> RunResult:

@@ -85,6 +85,7 @@ def _procc(bindir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[s
                           timeout=300, check=False)
 
 
+@pytest.mark.ansible
 def test_every_command_works_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
     where = subprocess.run([str(installed / "python"), "-c", "import compiler; print(compiler.__file__)"],
                            capture_output=True, text=True, check=True, cwd=tmp_path).stdout

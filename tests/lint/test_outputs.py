@@ -49,6 +49,7 @@ def test_missing_outputs_are_findings(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_generated_outputs_pass_the_ecosystem_linters(procc: Any) -> None:
     res = procc("lint", "--outputs", "--strict", "--format=json")
     data = json.loads(res.out)
@@ -59,6 +60,7 @@ def test_generated_outputs_pass_the_ecosystem_linters(procc: Any) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_real_linters_report_real_findings_with_positions(tmp_path: Path) -> None:
     """The three real tools on deliberately bad outputs: findings come back positioned."""
     import shutil

@@ -10,7 +10,7 @@ import pytest
 from support.playbooks import dump, run_play
 from support.postgres import PgServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
 DB = "procc_backup_test"
 

@@ -11,7 +11,7 @@ from support.demo import demo_vars, free_port, http_get, stop_demo
 from support.playbooks import dump, run_play
 from support.postgres import PgServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
 ROLE = [{"name": "Install the demo backend", "ansible.builtin.include_role": {"name": "demo_backend"}}]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.playbooks import dump, run_play
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 
 class Receiver:

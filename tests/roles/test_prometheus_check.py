@@ -110,7 +110,7 @@ def test_judge_says_the_measured_value() -> None:
 
 
 def test_invalid_selector_is_reported() -> None:
-    with pytest.raises(pc.CheckError):
+    with pytest.raises(pc.CheckError, match=r"cannot parse labels: \{label=unquoted\}"):
         pc.parse_selector("bad{label=unquoted}")
 
 

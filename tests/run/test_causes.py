@@ -22,7 +22,7 @@ from compiler.i18n import TABLES
 from compiler.parse import parse_file
 from tests.run.helpers import BIN, env, procc
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 PROC = """\
 id: PROC-TEST-011

@@ -20,7 +20,7 @@ import pytest
 
 from tests.run.helpers import BIN, env, procc, project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 PROC = "PROC-TEST-020"
 WOULD_RUN = ("would run: Paso 2 (Crear la marca rc (exit 2 si cambia)), Paso 3 (Crear la marca de salida si "

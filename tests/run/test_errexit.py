@@ -17,7 +17,7 @@ import pytest
 from compiler.history import history_path, read
 from tests.run.helpers import procc
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 SOURCE = """\
 id: PROC-TEST-020

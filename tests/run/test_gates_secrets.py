@@ -33,6 +33,7 @@ def test_production_needs_staging_first(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_gate_allows_after_staging_and_secret_never_leaks(tmp_path: Path) -> None:
     root = project(tmp_path, "PROC-TEST-003")
     inventory(root, "staging")
@@ -62,6 +63,7 @@ def test_gate_allows_after_staging_and_secret_never_leaks(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_force_overrides_the_staging_gate_and_is_recorded(tmp_path: Path) -> None:
     root = project(tmp_path, "PROC-TEST-003")
     inventory(root, "production")

@@ -12,7 +12,7 @@ import pytest
 from compiler.history import history_path, read
 from tests.run.helpers import kill_marker, pids, procc, project, start, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 
 def _begin(tmp_path: Path, marker: str) -> tuple[Path, Path, object]:

@@ -45,6 +45,7 @@ def test_a_missing_inventory_is_refused_before_anything_runs(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_an_unmatched_limit_or_hosts_pattern_exits_2_and_is_never_a_success(tmp_path: Path) -> None:
     root = project(tmp_path, "PROC-TEST-001")
     work = root / "work"

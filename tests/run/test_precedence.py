@@ -22,7 +22,7 @@ from compiler.playbook import render
 from tests.conftest import BIN, FIXTURES
 from tests.run.helpers import procc, project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 SOURCE = FIXTURES / "procedures" / "PROC-TEST-012-precedence.yml"
 

@@ -16,7 +16,7 @@ import pytest
 from compiler.history import history_path, read
 from tests.run.helpers import procc, project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 PROC = "PROC-TEST-013"
 

@@ -10,7 +10,7 @@ import pytest
 from compiler.history import history_path, read
 from tests.run.helpers import procc, project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 
 def test_success_and_drill_are_recorded(tmp_path: Path) -> None:

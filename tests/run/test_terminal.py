@@ -10,7 +10,7 @@ import pytest
 from compiler.history import history_path, read
 from tests.run.helpers import PROCC, env, project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 SECRET = "pty-s3cr3t-never-shown-77"
 
 

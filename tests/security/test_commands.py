@@ -218,7 +218,7 @@ def test_the_playbook_anchors_a_pattern_as_a_whole() -> None:
     # Ansible's match test is re.match: with the anchoring it agrees with re.fullmatch.
     assert re.match(anchored, evil) is None
     assert re.match(anchored, "v1.2.3") and re.match(anchored, "latest")
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match=r"parameter 'release' \(string\) = .* does not match"):
         resolve(parse_text(text), {"release": evil})
 
 
@@ -275,6 +275,7 @@ def _contexts_procedure(names: list[str], out: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_hostile_values_from_an_awx_survey_stay_one_argument(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     out = tmp_path / "argv.jsonl"
@@ -294,6 +295,7 @@ def test_hostile_values_from_an_awx_survey_stay_one_argument(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_shell_metacharacters_from_the_command_line_stay_data(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     out = tmp_path / "argv.jsonl"
@@ -310,6 +312,7 @@ def test_shell_metacharacters_from_the_command_line_stay_data(tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_the_playbook_refuses_a_value_the_pattern_only_matches_in_part(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     text = step(f"touch {marker}-{{{{ release }}}}", "  release: {description: r, required: true, "
@@ -321,6 +324,7 @@ def test_the_playbook_refuses_a_value_the_pattern_only_matches_in_part(tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_a_failing_secret_command_says_why_without_the_value(tmp_path: Path) -> None:
     secret = "s3cr3t-T0ken-xyz"
     text = source(

@@ -125,6 +125,7 @@ def test_executed_and_validated_fields_refuse_a_lookup_with_a_position(tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_no_free_text_field_is_ever_evaluated(tmp_path: Path, http_port: int) -> None:
     marker = tmp_path / "PWNED"
     accepted, _ = _accepted_and_refused(str(marker))

@@ -64,6 +64,7 @@ def test_env_and_a_production_inventory_together_are_a_usage_error(tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_production_inventory_run_is_recorded_as_production(tmp_path: Path) -> None:
     root = project(tmp_path, "slow")
     hosts = inventory(root, "production")
@@ -151,6 +152,7 @@ def test_edited_signed_record_does_not_count(tmp_path: Path, monkeypatch: pytest
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_signed_staging_run_counts_only_under_the_same_key(tmp_path: Path) -> None:
     root = project(tmp_path, "critical")
     inventory(root, "staging")
@@ -207,5 +209,5 @@ def test_yes_cannot_approve_a_critical_procedure_even_on_a_terminal() -> None:
 def test_an_approver_name_is_one_printable_line(name: str) -> None:
     from compiler.gates import GateError, approve
 
-    with pytest.raises(GateError):
+    with pytest.raises(GateError, match=r"--approved-by (needs a name|must be a printable name)"):
         approve(_critical(), None, name, False, False, lambda _: "", "ana", {"ana"})  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from tests.security.runner_support import KEY, env, inventory, procc, project, s
 # -- the run lock -------------------------------------------------------------------------------
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_limit_does_not_get_around_the_lock(tmp_path: Path) -> None:
     root = project(tmp_path, "slow")
     work = root / "work"
@@ -67,6 +68,7 @@ def test_env_and_its_inventory_path_share_one_lock(tmp_path: Path) -> None:
 # -- the history record -------------------------------------------------------------------------
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_failed_history_write_makes_the_run_exit_non_zero(tmp_path: Path) -> None:
     """Step 2 replaces the history file with a link to /dev/full: the end record cannot be written."""
     root = project(tmp_path, "slow")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import shellvars, templating, yamlout
-from compiler.model import Parameter
 from tests.security.support import ansible_playbook, source, unsafe_vars_file
 
 META = ["$", "`", "'", '"', "\\", ";", "&", "|", "<", ">", "(", ")", "{", "}", "[", "]", "*", "?", "~",
@@ -49,6 +47,7 @@ def _bash(cmd: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           text=True, capture_output=True, timeout=30, check=False)
 
 
+@pytest.mark.slow  # many child processes (bash or procc): not in the unit layer's minute
 @given(VALUES)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_rendered_command_passes_any_value_as_one_argument(tmp_path: Path, value: str) -> None:
@@ -65,20 +64,13 @@ def test_rendered_command_passes_any_value_as_one_argument(tmp_path: Path, value
     assert (tmp_path / "heredoc-0").read_bytes().decode("utf-8") == value + "\n"
 
 
-@given(st.text(max_size=20), st.sampled_from([r"^v\d+\.\d+\.\d+|latest$", r"[a-z]+", r"\d{2,5}", r"a|b$", r"x*"]))
-@settings(max_examples=300, deadline=None)
-def test_parameter_validation_agrees_with_fullmatch(value: str, pattern: str) -> None:
-    # procc run's check, and the playbook's anchored form under Ansible's re.match.
-    param = Parameter(pattern=pattern)
-    agrees = re.fullmatch(pattern, value) is not None
-    assert (param.problem(value) is None) == agrees or "\x00" in value
-    assert (re.match(f"(?:{pattern})\\Z", value) is not None) == agrees
-
+# Parameter validation against re.fullmatch (procc's check and the playbook's): tests/unit/test_properties.py.
 
 N = 6
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 @given(st.lists(VALUES, min_size=N, max_size=N))
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_values_through_the_compiled_playbook_arrive_intact(tmp_path_factory: pytest.TempPathFactory,

@@ -26,6 +26,7 @@ def _lookup(marker: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_values_are_never_evaluated_as_jinja_on_any_route(tmp_path: Path) -> None:
     """-e, the secret's env variable (FIFO), role vars, expect strings and a health URL."""
     root = project(tmp_path, "data")
@@ -48,6 +49,7 @@ def test_values_are_never_evaluated_as_jinja_on_any_route(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_secret_never_reaches_disk_command_line_or_terminal(tmp_path: Path) -> None:
     """A secret in a command, a validation's stdout and a health URL; -e given while the env variable differs."""
     root = project(tmp_path, "secret")
@@ -81,6 +83,7 @@ def test_secret_never_reaches_disk_command_line_or_terminal(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_failing_command_that_echoes_the_secret_is_masked_not_dropped(tmp_path: Path) -> None:
     root = project(tmp_path, "fail")
     secret = "Fa1l-s3cr3t/&q=r"
@@ -110,6 +113,7 @@ _LEAKY_PLAYBOOK = """
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_events_are_masked_and_os_environ_and_host_keys_left_alone(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """In process: masked events (on disk and as procc sees them); ``os.environ`` unchanged; no host-key override."""
@@ -168,6 +172,7 @@ def test_masker_masks_every_spelling_in_place() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.ansible
 def test_secret_typed_at_the_prompt_is_used_and_never_shown_or_stored(tmp_path: Path) -> None:
     import pexpect
 
