@@ -75,6 +75,10 @@ def main(argv: list[str]) -> int:
             rows.append(f"| {module} | not run | | | | | | |")
             continue
         codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        if not codes:
+            # mutmut mutates function bodies only: a module of constants has no mutants.
+            rows.append(f"| {module} | no mutants (no functions) | | | | | | 0 |")
+            continue
         count: Counter[str] = Counter()
         survivors: list[str] = []
         for name, code in sorted(codes.items(), key=lambda kv: (kv[0].rsplit("_", 1)[0], int(kv[0].rsplit("_", 1)[1]))):
