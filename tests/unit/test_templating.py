@@ -7,6 +7,14 @@ import pytest
 from compiler import templating as t
 from compiler.templating import Problem, Ref
 
+
+@pytest.fixture(autouse=True)
+def _fresh_parse_cache() -> None:
+    # _parse is memoised per process: without this, an expression another test
+    # already parsed would never reach _reference again (and a broken one would pass).
+    t._parse.cache_clear()
+
+
 TAIL = " inside '{{ }}' is not allowed: only a declared parameter, optionally with filters taking literal arguments"
 
 
