@@ -262,3 +262,18 @@ def test_extravars_tags_strings_that_stay_strings() -> None:
 def test_extravars_never_folds_a_long_value() -> None:
     value = "word " * 100
     assert y.extravars({"v": value}) == f'v: !unsafe "{value}"\n'
+
+
+def test_slow_emitter_width_and_unicode() -> None:
+    long = "word " * 30 + "end"
+    assert y._slow({"k": long, "u": "ñandú"}, False) == (
+        "k: " + "word " * 23 + "word\n  " + "word " * 6 + "end\nu: ñandú\n")
+    assert y.dump({"k": long, "u": "ñandú"}, explicit_start=False) == y._slow({"k": long, "u": "ñandú"}, False)
+
+
+def test_extravars_keeps_unicode() -> None:
+    assert y.extravars({"é": "ñandú", "v": "x"}) == 'v: !unsafe "x"\né: !unsafe "ñandú"\n'
+
+
+def test_events_carry_anchor_and_tag() -> None:
+    assert ("ScalarEvent", "x", "tag:yaml.org,2002:str", (False, False), "1", "") in y._events("a: &x !!str 1")
