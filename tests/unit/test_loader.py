@@ -160,3 +160,18 @@ def test_load_role_docs(tmp_path: Path) -> None:
         "f_none": RoleDoc("f_none", "5", ()),
     }
     assert list(load_role_docs(tmp_path)) == ["a_str", "b_list", "f_none"]
+
+
+def test_alias_bomb_position_walks_every_ancestor() -> None:
+    # The limit is crossed at a scalar four levels down (d, item, item, item): the
+    # nearest key is three levels up, so every ancestor must be looked at.
+    text = "a: &a [" + ", ".join(["x"] * 10) + "]\nb: &b [" + ", ".join(["*a"] * 10) + "]\n" \
+        "d: [" + ", ".join(["*b"] * 101) + "]\n"
+    assert diags(text)[0].startswith("p.yml:3:1: error: aliases expand to more than 10000 nodes")
+
+
+def test_too_big_carries_its_diagnostic() -> None:
+    from compiler.errors import Diagnostic
+
+    diag = Diagnostic("p", Position(2, 3), "msg", "code")
+    assert loader._TooBig(diag).diagnostic is diag
