@@ -70,6 +70,7 @@ def test_block_indent_without_any_following_line() -> None:
     ("a: 1\nb: 2\na: 3\n", ["p.yml:3:1: error: duplicate key 'a' (first defined at line 1) [duplicate-key]"]),
     ("a: \x07", ["p.yml:1:4: error: character 7 is not allowed in YAML [yaml-syntax]"]),
     ("a: 1\nbb: x\x07", ["p.yml:2:6: error: character 7 is not allowed in YAML [yaml-syntax]"]),
+    ("a: 1\nb: 2\nccc: x\x07", ["p.yml:3:7: error: character 7 is not allowed in YAML [yaml-syntax]"]),
     ("", ["p.yml:1:1: error: the file is empty [empty-file]"]),
     ("# only a comment\n", ["p.yml:1:1: error: the file is empty [empty-file]"]),
     ("{[1]: 2, b: 1, b: 2}", ["p.yml:1:2: error: mapping keys must be plain strings [yaml-key]",
