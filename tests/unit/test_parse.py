@@ -198,3 +198,39 @@ def test_executed_strings() -> None:
         (("steps", 0, "run"), "a"), (("steps", 0, "task", "m", "k", 0), "b"), (("url",), "u")]
     assert list(parse._executed_strings({"x": {"troubleshooting": "z"}}, (), executed=True)) == [
         (("x", "troubleshooting"), "z")]
+
+
+def test_shell_problems_point_inside_block_scalars() -> None:
+    assert diags(edit("    run: touch {{ workdir }}/marca", "    run: |\n      touch x\n      echo $(( {{ workdir }} + 1 ))")) == [
+        "p.yml:31:16: error: '{{ workdir }}' is used in bash arithmetic, where a value is evaluated as code: declare "
+        "'workdir' with type: int (or port), or compare it as text [unsafe-shell-use]"]
+    assert diags(edit("    run: touch {{ workdir }}/marca",
+                      "    task:\n      ansible.builtin.shell: |\n        ls\n        echo {{ workdir }}")) == [
+        "p.yml:32:14: error: '{{ workdir }}' in the command of 'ansible.builtin.shell' would become shell syntax: "
+        "use 'run:' instead, where parameters reach bash as variables [unsafe-shell-use]"]
+
+
+def test_a_parameter_with_choices_is_inert_in_bash() -> None:
+    text = edit("    default: /tmp/procc-lint", "    default: a\n    choices: [a, b]").replace(
+        "    run: touch {{ workdir }}/marca", "    run: echo $(( {{ workdir }} + 1 ))")
+    parse_text(text, "p.yml")
+
+
+def test_unknown_key_hint_comes_from_the_owning_model() -> None:
+    assert diags(edit("  what: Fixture", "  wat: Fixture")) == [
+        "p.yml:22:3: error: missing required key 'what' in purpose [missing-key]",
+        "p.yml:22:3: error: unknown key 'wat' (did you mean 'what'?) [unknown-key]"]
+
+
+def test_model_at_skips_indexes_and_keeps_going() -> None:
+    assert parse._model_at(("steps", 0, "rollback")) is model.RollbackAction
+    assert parse._model_at(("rollback", "steps", 0)) is model.RollbackStep
+    assert parse._model_at(("final_validation", "health", 0)) is model.HealthCheck
+    assert parse._model_at(("steps", 0, "validate")) is parse._inner_model(model.Step.model_fields["validate_"].annotation)
+
+
+def test_parse_text_default_display_name() -> None:
+    with pytest.raises(CompileError) as exc:
+        parse_text("- 1\n")
+    assert [d.format() for d in exc.value.diagnostics] == [
+        "<string>:1:1: error: a procedure must be a YAML mapping [type]"]
