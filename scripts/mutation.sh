@@ -3,6 +3,7 @@
 #
 #   scripts/mutation.sh                 every core module, one at a time; writes tests/MUTATION.md
 #   scripts/mutation.sh markdown params only these modules (names under compiler/, dotted); writes tests/MUTATION.md
+#   scripts/mutation.sh --report        only rewrite tests/MUTATION.md from the results kept in mutants/
 #   scripts/mutation.sh --smoke         compiler/markdown.py against its own unit tests only, in a scratch
 #                                       copy (nothing in the tree changes); fails below the threshold (CI)
 #
@@ -45,6 +46,11 @@ PY
   sed -n '/^| module/,/^$/p' report.md
   echo "mutation smoke: $(( $(date +%s) - start )) s"
   exit "$status"
+fi
+
+if [ "${1:-}" = "--report" ]; then
+  # Rewrite tests/MUTATION.md from the results in mutants/ (after an interrupted or partial run).
+  exec "$PY" scripts/mutation_report.py --threshold "$THRESHOLD" --out tests/MUTATION.md "${ALL[@]}"
 fi
 
 modules=("$@")

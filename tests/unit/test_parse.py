@@ -234,3 +234,12 @@ def test_parse_text_default_display_name() -> None:
         parse_text("- 1\n")
     assert [d.format() for d in exc.value.diagnostics] == [
         "<string>:1:1: error: a procedure must be a YAML mapping [type]"]
+
+
+def test_short_module_names_are_checked_too() -> None:
+    assert diags(edit("    run: touch {{ workdir }}/marca", "    task: {command: {cmd: 'echo {{ workdir }}'}}")) == [
+        "p.yml:29:27: error: '{{ workdir }}' in the 'cmd' of 'command' is split into words or run by a shell: "
+        "use 'argv:' (one list item per argument), or 'run:' [unsafe-shell-use]"]
+    assert diags(edit("    run: touch {{ workdir }}/marca", "    task: {shell: 'echo {{ workdir }}'}")) == [
+        "p.yml:29:19: error: '{{ workdir }}' in the command of 'shell' would become shell syntax: "
+        "use 'run:' instead, where parameters reach bash as variables [unsafe-shell-use]"]
