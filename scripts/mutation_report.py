@@ -68,6 +68,7 @@ def main(argv: list[str]) -> int:
     stub: list[str] = []
     failing: list[str] = []
     totals: Counter[str] = Counter()
+    unchecked: list[str] = []
     for module in args.modules:
         path = module_path(module)
         meta = Path("mutants") / (str(path) + ".meta")
@@ -102,7 +103,10 @@ def main(argv: list[str]) -> int:
         if scored and score < args.threshold:
             failing.append(f"{module} {score:.1f} %")
         totals.update(count)
-        rows.append(f"| {module} | {score:.1f} % | {count['killed']} | {count['timeout']} | "
+        if count["not checked"]:
+            unchecked.append(f"{module} ({count['not checked']} of {total})")
+        shown = "not run" if not scored else f"{score:.1f} %" + (" (partial)" if count["not checked"] else "")
+        rows.append(f"| {module} | {shown} | {count['killed']} | {count['timeout']} | "
                     f"{count['survived'] + count['no tests'] + count['suspicious']} | {count['equivalent']} | "
                     f"{count['not checked']} | {total} |")
 
@@ -124,6 +128,7 @@ def main(argv: list[str]) -> int:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
+        *([f"Not checked yet (the run was stopped or not started): {', '.join(unchecked)}.", ""] if unchecked else []),
         "## Surviving and equivalent mutants",
         "",
         *(details or ["None."]),
