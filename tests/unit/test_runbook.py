@@ -67,3 +67,44 @@ def test_add_months_keeps_the_day_when_it_exists() -> None:
 
 def test_yaml_has_no_document_start() -> None:
     assert r._yaml({"a": [1]}) == "a:\n  - 1\n"
+
+
+@pytest.fixture
+def fresh_env() -> None:
+    # The Jinja environment is built once per process: without a reset, a
+    # broken _env() would never run again after the first render.
+    r._ENV = None
+
+
+def test_render_builds_its_environment_and_matches_the_golden(fresh_env: None) -> None:
+    from compiler.parse import parse_file
+    from tests.conftest import FOUR_STEPS, ROOT
+
+    src = parse_file(FOUR_STEPS, FOUR_STEPS.relative_to(ROOT).as_posix())
+    text = r.render(src.procedure, "en", source=src.display)
+    assert text == (ROOT / "tests" / "golden" / f"{FOUR_STEPS.stem}.en.md").read_text(encoding="utf-8")
+    env = r._env()
+    assert env is r._ENV
+    assert (env.autoescape, env.keep_trailing_newline, env.trim_blocks, env.lstrip_blocks) == (False, True, True, True)
+    assert env.undefined.__name__ == "StrictUndefined"
+
+
+def test_action_notes_with_and_without_role_docs() -> None:
+    from compiler.loader import RoleDoc
+
+    proc = parse_text(CLEAN.replace("    run: touch {{ workdir }}/marca", "    role: demo\n    where: controller"), "p.yml")
+    act = proc.steps[0]
+    documented = r._View(proc, "en", "p.yml", {"demo": RoleDoc("demo", "Check C(x)", ("Line I(one)", "B(two)"))})
+    assert documented.action_notes(act) == [
+        "Role demo: Check `x`.", "Line *one*", "**two**", "Runs on the control node, not on the target servers."]
+    ended = r._View(proc, "es", "p.yml", {"demo": RoleDoc("demo", "Hecho!", ())})
+    assert ended.action_notes(act)[0] == "Rol demo: Hecho!"
+    assert r._View(proc, "en", "p.yml", {}).action_notes(act) == [
+        "Role demo.", "Runs on the control node, not on the target servers."]
+    assert r._View(proc, "en", "p.yml").action_notes(parse_text(CLEAN, "p.yml").steps[0]) == []
+
+
+def test_action_block_of_a_command_is_a_bash_fence() -> None:
+    proc = parse_text(CLEAN, "p.yml")
+    block = r._View(proc, "en", "p.yml").action_block(proc.steps[0])
+    assert block.startswith("```bash\n") and block.endswith("\n```")
