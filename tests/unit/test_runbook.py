@@ -108,3 +108,36 @@ def test_action_block_of_a_command_is_a_bash_fence() -> None:
     proc = parse_text(CLEAN, "p.yml")
     block = r._View(proc, "en", "p.yml").action_block(proc.steps[0])
     assert block.startswith("```bash\n") and block.endswith("\n```")
+
+
+VARS_PARAMS = """    default: /tmp/procc-lint
+  flag: {description: Bandera, type: bool, default: true}
+  token: {description: Token, secret: true, env: PROCC_TOKEN}
+  pw: {description: Clave, secret: true}
+  free: {description: "  Texto   libre ", required: true}"""
+VARS_RUN = ("    run: echo {{ flag }} {{ token }} {{ pw }} {{ free }} {{ procc_proc_id }} {{ inventory_hostname }}"
+            " {{ procc_workdir }} {{ workdir }}")
+
+
+def test_vars_block_sets_every_variable_the_commands_read() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", VARS_PARAMS).replace(
+        "    run: touch {{ workdir }}/marca", VARS_RUN)
+    proc = parse_text(text, "p.yml")
+    assert r._View(proc, "en", "p.yml").vars_block() == (
+        "```bash\nflag=true\nfree=''  # Texto libre\ninventory_hostname=\"$(hostname)\"\n"
+        "procc_proc_id=PROC-TEST-100\nprocc_workdir=''\nread -rsp 'pw: ' pw\ntoken=\"${PROCC_TOKEN}\"\n"
+        "workdir=/tmp/procc-lint\n```")
+
+
+def test_expect_text() -> None:
+    from compiler.model import Expect
+
+    view = r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml")
+    w = view.w
+    assert view.expect_text(Expect(), 0, 0, "task") == w["expect_task_ok"]
+    assert view.expect_text(Expect(), 0, 0, "role") == w["expect_role_ok"]
+    assert view.expect_text(Expect(), 0, 0, "url") == ""
+    assert view.expect_text(Expect(stdout_contains="ok"), 3, 5, "task") == "; ".join([
+        w["expect_contains"].format(s="`ok`"), w["retries"].format(r=3, d=5)])
+    assert view.expect_text(Expect(), 2, 7, "run") == "; ".join([
+        w["expect_rc"].format(rc=0), w["retries"].format(r=2, d=7)])
