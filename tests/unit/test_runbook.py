@@ -141,3 +141,15 @@ def test_expect_text() -> None:
         w["expect_contains"].format(s="`ok`"), w["retries"].format(r=3, d=5)])
     assert view.expect_text(Expect(), 2, 7, "run") == "; ".join([
         w["expect_rc"].format(rc=0), w["retries"].format(r=2, d=7)])
+
+
+def test_checks_carry_retries_and_expected() -> None:
+    text = CLEAN.replace("    run: test -d {{ workdir }}\n",
+                         "    run: test -d {{ workdir }}\n    retries: 3\n    delay: 5\n    expected: Existe\n")
+    view = r._View(parse_text(text, "p.yml"), "en", "p.yml")
+    [check] = view.checks(list(view.proc.preflight), "P")
+    w = view.w
+    assert check["heading"] == "P1: Verificar directorio"
+    assert check["criteria"] == "; ".join([w["expect_rc"].format(rc=0), w["retries"].format(r=3, d=5)])
+    assert check["expected"] == "Existe"
+    assert check["if_fails"] == []
