@@ -153,3 +153,17 @@ def test_checks_carry_retries_and_expected() -> None:
     assert check["criteria"] == "; ".join([w["expect_rc"].format(rc=0), w["retries"].format(r=3, d=5)])
     assert check["expected"] == "Existe"
     assert check["if_fails"] == []
+
+
+def test_step_view_of_expected_and_irreversible() -> None:
+    text = CLEAN.replace("    expected: Existe la marca\n", "").replace(
+        "    rollback:\n      run: rm -f {{ workdir }}/marca\n", "    irreversible: No se puede deshacer <b>\n")
+    view = r._View(parse_text(text, "p.yml"), "en", "p.yml")
+    step = view.step(1, view.proc.steps[0])
+    assert step["expected"] == ""
+    assert step["irreversible"] == "No se puede deshacer &lt;b&gt;"
+    assert step["rollback"] is None
+    assert step["heading"] == "Step 1: Crear marca"
+    clean = r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml")
+    assert clean.step(2, clean.proc.steps[0])["irreversible"] is None
+    assert clean.step(2, clean.proc.steps[0])["expected"] == "Existe la marca"
