@@ -167,3 +167,21 @@ def test_step_view_of_expected_and_irreversible() -> None:
     clean = r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml")
     assert clean.step(2, clean.proc.steps[0])["irreversible"] is None
     assert clean.step(2, clean.proc.steps[0])["expected"] == "Existe la marca"
+
+
+def test_final_validation_block_and_criteria() -> None:
+    view = r._View(parse_text(CLEAN.replace("below: 95}", "below: 95, above: 1.5}"), "p.yml"), "en", "p.yml")
+    final = view.final()
+    assert final["health_block"] == (
+        "```bash\n# health: HTTP 200\ncurl -fsS -o /dev/null -w '%{http_code}\\n' \"http://localhost:8080/health\"\n"
+        "# disk_used_pct: < 95 > 1.5\ndf -P / | awk 'NR==2 {print $5+0}'\n```")
+    assert final["criteria"] == ["`http://localhost:8080/health` answers HTTP 200", "disk_used_pct &lt; 95 &gt; 1.5"]
+
+
+def test_changes_text_lists_every_condition() -> None:
+    text = CLEAN.replace("    run: touch {{ workdir }}/marca", "    run: touch {{ workdir }}/marca\n"
+                         "    changes: {rc: 2, stdout_contains: hecho, stdout_regex: \"^ok\"}")
+    view = r._View(parse_text(text, "p.yml"), "en", "p.yml")
+    assert view.changes_text(view.proc.steps[0]) == (
+        "Changes the system only when the exit status is 2 (0 and 2 both succeed) and the output contains `hecho` "
+        "and the output matches `^ok`; not run under --check")
