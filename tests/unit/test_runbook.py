@@ -185,3 +185,17 @@ def test_changes_text_lists_every_condition() -> None:
     assert view.changes_text(view.proc.steps[0]) == (
         "Changes the system only when the exit status is 2 (0 and 2 both succeed) and the output contains `hecho` "
         "and the output matches `^ok`; not run under --check")
+
+
+def test_parameter_and_tool_lines() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", VARS_PARAMS).replace(
+        '{name: bash, version: ">=5.0"}', '{name: bash, version: ">=5.0", note: solo GNU}')
+    built = r._View(parse_text(text, "p.yml"), "en", "p.yml").build(r.Kpis())
+    assert built["params"] == [
+        "`flag`: Bandera (optional; type `bool`; default `True`)",
+        "`free`: Texto libre (required)",
+        "`pw`: Clave (optional; secret, never shown)",
+        "`token`: Token (optional; secret, never shown; environment variable `PROCC_TOKEN`)",
+        "`workdir`: Directorio de trabajo (optional; default `/tmp/procc-lint`)",
+    ]
+    assert built["tools"] == ["`bash` version &gt;=5.0 (solo GNU)"]
