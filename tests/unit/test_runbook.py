@@ -199,3 +199,19 @@ def test_parameter_and_tool_lines() -> None:
         "`workdir`: Directorio de trabajo (optional; default `/tmp/procc-lint`)",
     ]
     assert built["tools"] == ["`bash` version &gt;=5.0 (solo GNU)"]
+
+
+def test_front_matter_annexes_source_and_improvement() -> None:
+    text = CLEAN.replace("author: Equipo procc", "author: Equipo Ñandú " + "largo " * 30).replace(
+        "troubleshooting:", "continuous_improvement: Mejorar <b>\nannexes:\n"
+        "  - {title: Uno, text: Texto uno, commands: ls}\n  - {title: Dos}\ntroubleshooting:")
+    built = r._View(parse_text(text, "p.yml"), "en", "a`b.yml").build(r.Kpis())
+    assert built["frontmatter"] == (
+        "id: PROC-TEST-100\ntipo: maintenance\ncategoria: backend\ntitulo: Fixture de lint\ncriticidad: MEDIA\n"
+        "frecuencia: on-demand\ntiempo_estimado: 10min\nversion: 1.0.0\nultima_actualizacion: 2026-11-01\n"
+        "autor: Equipo Ñandú" + " largo" * 30 + "\nrevisores: [Revisor Uno]")
+    assert [(a["heading"], a["text"], a["block"]) for a in built["annexes"]] == [
+        ("Annex A: Uno", "Texto uno", "```bash\nls\n```"), ("Annex B: Dos", "", None)]
+    assert built["source"] == "a'b.yml"
+    assert built["improvement"] == "Mejorar &lt;b&gt;"
+    assert r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml").build(r.Kpis())["improvement"] == ""
