@@ -134,6 +134,14 @@ class _Builder:
                 Diagnostic(self.smap.path, _pos(mark), str(exc.problem), "yaml-value")
             )
             return node.value
+        except (ValueError, KeyError, AttributeError, TypeError):
+            # An explicit tag on a value it cannot hold ("!!int x", "!!bool x",
+            # "!!timestamp 2024-13-45"): PyYAML's constructors raise plain errors.
+            self.errors.append(
+                Diagnostic(self.smap.path, _pos(node.start_mark),
+                           f"the value {node.value!r} is not a valid {node.tag}", "yaml-value")
+            )
+            return node.value
 
     def _block_indent(self, node: yaml.ScalarNode) -> int:
         # The C loader keeps no buffer in its marks, so read the source lines.
