@@ -18,11 +18,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,12 +32,6 @@ from tests.support.sshhosts import fleet, unavailable  # noqa: E402
 BIN = Path(sys.executable).parent
 FIXTURE = ROOT / "tests" / "fixtures" / "procedures" / "PROC-TEST-010-fleet.yml"
 
-
-def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def main() -> int:
@@ -64,7 +58,7 @@ def main() -> int:
                 for n in (1, args.hosts):
                     work = tmp / f"w{i}-{n}"
                     work.mkdir()
-                    times[n].append(_timed(
+                    times[n].append(timed(
                         [str(BIN / "procc"), "run", "PROC-TEST-010", "-i", str(inventories[n]),
                          "-e", f"workdir={work}", "--forks", str(forks), "--plain", "--no-record"], proj, env))
         one, many = statistics.median(times[1]), statistics.median(times[args.hosts])

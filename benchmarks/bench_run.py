@@ -17,19 +17,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 FIXTURE = ROOT / "tests" / "fixtures" / "procedures" / "PROC-TEST-001-four-steps.yml"
 
-
-def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def main() -> int:
@@ -57,10 +52,10 @@ def main() -> int:
                 d = work / label
                 d.mkdir(parents=True)
                 if label == "a":
-                    ansible_t.append(_timed([str(BIN / "ansible-playbook"), "-i", str(inv), str(pb),
+                    ansible_t.append(timed([str(BIN / "ansible-playbook"), "-i", str(inv), str(pb),
                                              "-e", f"workdir={d}"], proj, env))
                 else:
-                    procc_t.append(_timed([str(BIN / "procc"), "run", "PROC-TEST-001", "-i", str(inv),
+                    procc_t.append(timed([str(BIN / "procc"), "run", "PROC-TEST-001", "-i", str(inv),
                                            "-e", f"workdir={d}", "--plain", "--no-record"], proj, env))
         a, p = statistics.median(ansible_t), statistics.median(procc_t)
         print(f"ansible-playbook median {a:.2f}s  runs {[round(x, 2) for x in ansible_t]}")

@@ -116,6 +116,17 @@ def demo(demo_session: Demo) -> Demo:
     return demo_session
 
 
+def backup_demo_db(demo: Demo, tmp_path: Path) -> Path:
+    """A backup of the demo database made with the backup role (what PROC-BACKEND-007 restores)."""
+    root = tmp_path / "backups"
+    res = run_play(tmp_path / "backup-play", [{"name": "Backup", "ansible.builtin.include_role": {"name": "backup"}}],
+                   play_vars={"backup_root": str(root), "backup_label": "nightly", "backup_db_name": DB,
+                              "backup_db_host": demo.pg.host, "backup_db_port": str(demo.pg.port),
+                              "backup_db_user": demo.pg.user})
+    assert res.ok, dump(res)
+    return root
+
+
 def source_of(proc_id: str) -> Path:
     """procedures/<proc_id>-*.yml"""
     found = sorted((ROOT / "procedures").glob(f"{proc_id}-*.yml"))

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from support.demo import free_port, http_get, stop_demo
-from support.playbooks import dump, run_play
 
-from tests.catalog.conftest import DB, Demo, explain, run_procedure
+from tests.catalog.conftest import DB, Demo, backup_demo_db, explain, run_procedure
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
@@ -104,20 +103,11 @@ def test_scale_out_drill_removes_the_instance(demo: Demo, tmp_path: Path, second
     assert f"127.0.0.1:{port}" not in (demo.base / "etc" / "upstreams").read_text(encoding="utf-8")
 
 
-def _backup(demo: Demo, tmp_path: Path) -> Path:
-    root = tmp_path / "backups"
-    res = run_play(tmp_path / "backup-play", [{"name": "Backup", "ansible.builtin.include_role": {"name": "backup"}}],
-                   play_vars={"backup_root": str(root), "backup_label": "nightly", "backup_db_name": DB,
-                              "backup_db_host": demo.pg.host, "backup_db_port": str(demo.pg.port),
-                              "backup_db_user": demo.pg.user})
-    assert res.ok, dump(res)
-    return root
-
 
 def test_disaster_recovery_restores_rows_and_checksums(demo: Demo, tmp_path: Path) -> None:
     demo.pg.psql("CREATE TABLE orders (id int PRIMARY KEY, item_id int REFERENCES items (id), qty int); "
                  "INSERT INTO orders SELECT n, n, n * 2 FROM generate_series(1, 5) AS n", dbname=DB)
-    root = _backup(demo, tmp_path)
+    root = backup_demo_db(demo, tmp_path)
     before = demo.checksums()
     # The disaster: rows lost, a table dropped, junk written.
     demo.pg.psql("DROP TABLE orders; DELETE FROM items WHERE id > 3; CREATE TABLE junk (x int)", dbname=DB)
@@ -132,7 +122,7 @@ def test_disaster_recovery_restores_rows_and_checksums(demo: Demo, tmp_path: Pat
 
 
 def test_disaster_recovery_drill_puts_back_the_state_before(demo: Demo, tmp_path: Path) -> None:
-    root = _backup(demo, tmp_path)
+    root = backup_demo_db(demo, tmp_path)
     demo.pg.psql("DELETE FROM items WHERE id > 3", dbname=DB)
     damaged = demo.checksums()
     res = run_procedure("PROC-BACKEND-007", tmp_path, {**demo.params, "backup_root": str(root)}, fail_at=3)

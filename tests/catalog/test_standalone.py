@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 from support.demo import free_port, http_get, stop_demo
-from support.playbooks import dump, run_play
 
-from tests.catalog.conftest import DB, Demo, source_of
+from tests.catalog.conftest import Demo, backup_demo_db, source_of
 from tests.support.checkout import BIN, clean_copy, plain_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
@@ -56,16 +55,6 @@ def ended_ok(res: subprocess.CompletedProcess[str]) -> None:
     assert recap, out[-3000:]
     assert int(recap.group(1)) > 0 and recap.group(2) == "0" and recap.group(3) == "0", recap.group(0)
 
-
-def _backup(demo: Demo, tmp_path: Path) -> Path:
-    """A backup of the demo database with the backup role (the state PROC-BACKEND-007 needs)."""
-    root = tmp_path / "backups"
-    res = run_play(tmp_path / "backup-play", [{"name": "Backup", "ansible.builtin.include_role": {"name": "backup"}}],
-                   play_vars={"backup_root": str(root), "backup_label": "nightly", "backup_db_name": DB,
-                              "backup_db_host": demo.pg.host, "backup_db_port": str(demo.pg.port),
-                              "backup_db_user": demo.pg.user})
-    assert res.ok, dump(res)
-    return root
 
 
 # What each procedure needs beyond the demo's parameters, and what it must leave behind.
@@ -101,7 +90,7 @@ def test_every_catalog_playbook_runs_with_plain_ansible_playbook_from_a_clean_cl
                 demo.reset_db()
                 demo.reset()
             if proc_id == "PROC-BACKEND-007":
-                extra = {"backup_root": str(_backup(demo, tmp_path))}
+                extra = {"backup_root": str(backup_demo_db(demo, tmp_path))}
             res = ansible_playbook(clone, _playbook(clone, proc_id).relative_to(clone), "inventories/local",
                                    {**demo.params, **extra})
             ended_ok(res)
