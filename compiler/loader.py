@@ -48,6 +48,10 @@ class SourceMap:
     keys: dict[PathKey, Position] = field(default_factory=dict)
     values: dict[PathKey, Position] = field(default_factory=dict)
     block_scalars: dict[PathKey, Position] = field(default_factory=dict)
+    #: Block scalars written folded (``>``): their lines are joined with spaces.
+    folded: set[PathKey] = field(default_factory=set)
+    #: The source's lines, to map offsets inside folded scalars back onto them.
+    lines: list[str] = field(default_factory=list, repr=False)
 
     def value(self, loc: PathKey) -> Position:
         """Position of the value at ``loc``, or of its nearest known ancestor."""
@@ -65,16 +69,52 @@ class SourceMap:
     def in_text(self, loc: PathKey, offset: int, text: str) -> Position:
         """Position of character ``offset`` inside the string value at ``loc``.
 
-        Exact for literal/folded block scalars (``|``), whose lines map one to
-        one onto the file; other scalars report the value's start.
+        Exact for literal (``|``) and folded (``>``) block scalars, and for a
+        scalar written on one line as it is (plain or quoted, no escapes);
+        other scalars report the value's start.
         """
         start = self.block_scalars.get(loc)
         if start is None:
-            return self.value(loc)
+            return self._in_line(self.value(loc), offset, text)
+        if loc in self.folded:
+            return self._in_folded(start, offset, text)
         before = text[:offset]
         line_in_text = before.count("\n")
         col_in_line = offset - (before.rfind("\n") + 1)
         return Position(start.line + line_in_text, start.col + col_in_line)
+
+    def _in_line(self, start: Position, offset: int, text: str) -> Position:
+        # Checked against the source line, so a scalar that spans lines or
+        # holds escapes (where offsets drift) keeps the value's start.
+        if not 0 < start.line <= len(self.lines):
+            return start
+        line = self.lines[start.line - 1]
+        col = start.col - 1
+        if line[col : col + 1] in ("'", '"'):
+            col += 1
+        if line[col : col + len(text)] == text:
+            return Position(start.line, col + 1 + offset)
+        return start
+
+    def _in_folded(self, start: Position, offset: int, text: str) -> Position:
+        # Folding joins the source lines with spaces (or keeps the newline), so
+        # the value is the lines' contents in order: find each line's content in
+        # the value and keep the last one that starts at or before ``offset``.
+        best = start
+        cursor = 0
+        for number in range(start.line, len(self.lines) + 1):
+            raw = self.lines[number - 1]
+            if not raw.strip():
+                continue
+            if len(raw) - len(raw.lstrip(" ")) < start.col - 1:
+                break  # less indented: the scalar has ended
+            content = raw[start.col - 1 :]
+            found = text.find(content, cursor)
+            if found < 0 or found > offset:
+                break
+            best = Position(number, start.col + offset - found)
+            cursor = found + len(content)
+        return best
 
 
 def _pos(mark: yaml.Mark) -> Position:
@@ -126,6 +166,8 @@ class _Builder:
             first = node.start_mark.line + 1
             indent = self._block_indent(node)
             self.smap.block_scalars[loc] = Position(first + 1, indent + 1)
+            if node.style == ">":
+                self.smap.folded.add(loc)
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
@@ -205,7 +247,8 @@ def load_text(text: str, path: str) -> tuple[Any, SourceMap]:
         raise CompileError([Diagnostic(path, Position(1, 1), f"YAML: {exc}", "yaml-syntax")]) from None
     if node is None:
         raise CompileError([Diagnostic(path, Position(1, 1), "the file is empty", "empty-file")])
-    builder = _Builder(smap, text.splitlines())
+    smap.lines = text.splitlines()
+    builder = _Builder(smap, smap.lines)
     try:
         data = builder.build(node, ())
     except _TooBig as exc:

@@ -248,17 +248,34 @@ _MIGRATION = re.compile(
     re.IGNORECASE,
 )
 _DB_CLIENT = re.compile(r"\b(?:psql|mysql|mariadb|mongosh|mongo|sqlite3|redis-cli|cqlsh)\b")
+# A client fed a script from a file (psql -f, mysql < dump.sql, sqlite3 db
+# ".read dump.sql"): what the file holds is unknown, so it counts as both a
+# change and a restore. A heredoc or here-string is not on this list: its
+# statements are in the text, so they are judged by what they are.
 _CLIENT_FROM_FILE = re.compile(
-    r"\b(?:psql|mysql|mariadb|sqlite3)\b[^\n;|&]*?(?:\s-f\s?\S|\s--file[= ]|(?<!<)<(?!<)\s*\S|<<)"
+    r"\b(?:psql|mysql|mariadb|sqlite3)\b[^\n;|&]*?"
+    r"(?:\s-f\s?\S|\s--file[= ]|(?<!<)<(?![<(])\s*\S|[\s'\"]\.read\s+\S)"
 )
 _RESTORE_TOOL = re.compile(
-    r"\b(?:pg_restore|mongorestore|mariabackup\s+--copy-back|xtrabackup\s+--copy-back"
+    r"\b(?:pg_restore|mongorestore|myloader|mariabackup\s+--copy-back|xtrabackup\s+--copy-back"
     r"|pgbackrest\b[^\n]*\brestore|barman\s+recover|wal-g\s+backup-fetch)\b"
 )
-_BACKUP_TOOL = re.compile(
-    r"\b(?:pg_dump|pg_dumpall|pg_basebackup|mysqldump|mariadb-dump|mongodump|xtrabackup\s+--backup"
-    r"|mariabackup\s+--backup|pgbackrest\b[^\n]*\bbackup|barman\s+backup|wal-g\s+backup-push)\b"
+# Restore statements inside a client's script (a heredoc, a here-string, -c/-e):
+# SQLite's .restore, psql's \i, the mysql client's source and \. commands.
+_RESTORE_STATEMENT = re.compile(
+    r"(?:^|(?<=[\s'\";]))(?:\.restore\s+\S|\\i(?:nclude)?\s+\S|\\\.\s+\S|source\s+\S+\.sql\b)",
+    re.IGNORECASE | re.MULTILINE,
 )
+_BACKUP_TOOL = re.compile(
+    r"\b(?:pg_dump|pg_dumpall|pg_basebackup|mysqldump|mariadb-dump|mysqlpump|mydumper|mongodump"
+    r"|xtrabackup\s+--backup|mariabackup\s+--backup|pgbackrest\b[^\n]*\bbackup|barman\s+backup"
+    r"|wal-g\s+backup-push)\b"
+)
+# SQLite's own backups: the .backup and .dump dot-commands and VACUUM INTO.
+_SQLITE_BACKUP = re.compile(
+    r"(?:^|(?<=[\s'\";]))\.(?:backup|dump)\b|\bvacuum\s+into\b", re.IGNORECASE | re.MULTILINE
+)
+_SQLITE = re.compile(r"\bsqlite3\b")
 _DB_ANY = re.compile(
     r"\b(?:psql|mysql|mariadb|mongosh|mongo|sqlite3|redis-cli|cqlsh|pg_dump|pg_dumpall|pg_restore"
     r"|pg_amcheck|pg_isready|mysqldump|mysqlcheck|mariadb-check|amcheck)\b"
@@ -269,6 +286,8 @@ def db_writes(text: str) -> Iterator[re.Match[str]]:
     """Every place where ``text`` changes a database (SQL DDL/DML, migrations, restores, scripts)."""
     for pattern in (_SQL_WRITE, _MIGRATION, _CLIENT_FROM_FILE, _RESTORE_TOOL):
         yield from pattern.finditer(text)
+    if _DB_CLIENT.search(text):
+        yield from _RESTORE_STATEMENT.finditer(text)
 
 
 def first_db_write(text: str) -> re.Match[str] | None:
@@ -279,12 +298,21 @@ def first_db_write(text: str) -> re.Match[str] | None:
 
 def is_db_backup(text: str) -> bool:
     """Whether ``text`` takes a database backup."""
-    return _BACKUP_TOOL.search(text) is not None
+    if _BACKUP_TOOL.search(text) is not None:
+        return True
+    return _SQLITE.search(text) is not None and _SQLITE_BACKUP.search(text) is not None
 
 
 def is_db_restore(text: str) -> bool:
-    """Whether ``text`` restores a database (a restore tool, or a client fed from a dump)."""
-    return _RESTORE_TOOL.search(text) is not None or _CLIENT_FROM_FILE.search(text) is not None
+    """Whether ``text`` restores a database.
+
+    A restore tool, a client fed a script from a file, or a client whose own
+    statements restore (SQLite's ``.restore``, psql's ``\\i dump.sql``).
+    A heredoc of ``DELETE`` statements is a change, not a restore.
+    """
+    if _RESTORE_TOOL.search(text) is not None or _CLIENT_FROM_FILE.search(text) is not None:
+        return True
+    return _DB_CLIENT.search(text) is not None and _RESTORE_STATEMENT.search(text) is not None
 
 
 def queries_db(text: str) -> bool:

@@ -66,19 +66,19 @@ def test_parse_file_keeps_the_display_name_and_the_digest(tmp_path: Path) -> Non
      "  - id: a\n    title: Crear marca",
      ["p.yml:32:9: error: duplicate step id 'a' (first used by step 1) [duplicate-step-id]"]),
     ("    run: touch {{ workdir }}/marca", "    run: touch {{ nope }}/marca",
-     ["p.yml:29:10: error: '{{ nope }}' is not a declared parameter; declare it under 'parameters' "
+     ["p.yml:29:16: error: '{{ nope }}' is not a declared parameter; declare it under 'parameters' "
       "[undeclared-parameter]"]),
     ("    run: touch {{ workdir }}/marca", "    run: |\n      touch x\n      ls {{ a.b }}",
      ["p.yml:31:10: error: attribute access inside '{{ }}' is not allowed: only a declared parameter, "
       "optionally with filters taking literal arguments [template-expression]"]),
     ("    run: touch {{ workdir }}/marca", "    task: {ansible.builtin.shell: 'echo {{ workdir }}'}",
-     ["p.yml:29:35: error: '{{ workdir }}' in the command of 'ansible.builtin.shell' would become shell syntax: "
+     ["p.yml:29:41: error: '{{ workdir }}' in the command of 'ansible.builtin.shell' would become shell syntax: "
       "use 'run:' instead, where parameters reach bash as variables [unsafe-shell-use]"]),
     ("    run: touch {{ workdir }}/marca", "    task: {ansible.builtin.command: {cmd: 'echo {{ workdir }}'}}",
-     ["p.yml:29:43: error: '{{ workdir }}' in the 'cmd' of 'ansible.builtin.command' is split into words or run "
+     ["p.yml:29:49: error: '{{ workdir }}' in the 'cmd' of 'ansible.builtin.command' is split into words or run "
       "by a shell: use 'argv:' (one list item per argument), or 'run:' [unsafe-shell-use]"]),
     ("    run: touch {{ workdir }}/marca", "    task: {ansible.builtin.win_shell: {cmd: 'echo {{ workdir }}'}}",
-     ["p.yml:29:45: error: '{{ workdir }}' in the 'cmd' of 'ansible.builtin.win_shell' is split into words or run "
+     ["p.yml:29:51: error: '{{ workdir }}' in the 'cmd' of 'ansible.builtin.win_shell' is split into words or run "
       "by a shell: use 'argv:' (one list item per argument), or 'run:' [unsafe-shell-use]"]),
 ])
 def test_validation_problems(old: str, new: str, expected: list[str]) -> None:
@@ -109,7 +109,7 @@ def test_a_run_outside_an_executed_key_is_still_checked_where_executed() -> None
     # "vars" values are executed: a reference there must be declared.
     text = edit("    run: touch {{ workdir }}/marca",
                 "    role: demo\n    vars: {a: '{{ nope }}'}")
-    assert diags(text) == ["p.yml:30:15: error: '{{ nope }}' is not a declared parameter; "
+    assert diags(text) == ["p.yml:30:16: error: '{{ nope }}' is not a declared parameter; "
                            "declare it under 'parameters' [undeclared-parameter]"]
 
 
@@ -238,8 +238,8 @@ def test_parse_text_default_display_name() -> None:
 
 def test_short_module_names_are_checked_too() -> None:
     assert diags(edit("    run: touch {{ workdir }}/marca", "    task: {command: {cmd: 'echo {{ workdir }}'}}")) == [
-        "p.yml:29:27: error: '{{ workdir }}' in the 'cmd' of 'command' is split into words or run by a shell: "
+        "p.yml:29:33: error: '{{ workdir }}' in the 'cmd' of 'command' is split into words or run by a shell: "
         "use 'argv:' (one list item per argument), or 'run:' [unsafe-shell-use]"]
     assert diags(edit("    run: touch {{ workdir }}/marca", "    task: {shell: 'echo {{ workdir }}'}")) == [
-        "p.yml:29:19: error: '{{ workdir }}' in the command of 'shell' would become shell syntax: "
+        "p.yml:29:25: error: '{{ workdir }}' in the command of 'shell' would become shell syntax: "
         "use 'run:' instead, where parameters reach bash as variables [unsafe-shell-use]"]

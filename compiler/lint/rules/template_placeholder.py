@@ -22,7 +22,9 @@ PLACEHOLDER = re.compile(
     rf"\[(?:{_WORDS})[^\]\n]*\]"  # [comando1], [Nombre], [Titulo del Paso]
     r"|\[[A-Za-z][\w.-]*(?:\|[\w.-]+)+\]"  # [staging|production|dev]
     r"|\bPROC-[A-Z]+-X{2,}\b|\bX{2,}(?=\b|min\b|%)|\bv?X\.Y\.Z\b|\bY{4}-?M{2}-?D{2}\b"
-    r"|\bHHMMSS\b|\bTODO\b|\bFIXME\b|\bTBD\b|<(?:placeholder|cambiar|rellenar)>",
+    # Case-sensitive: the English marks are written in capitals, and "Todo"
+    # ("all") is an ordinary Spanish word.
+    r"|\bHHMMSS\b|(?-i:\bTODO\b|\bFIXME\b|\bTBD\b)|<(?:placeholder|cambiar|rellenar)>",
     re.IGNORECASE,
 )
 # Keys holding regular expressions, where brackets are character classes.
