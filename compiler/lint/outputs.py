@@ -1,7 +1,8 @@
 """``procc lint --outputs``: the ecosystem's linters on the generated files.
 
 ansible-lint (profile production) and yamllint check the playbooks,
-pymarkdown the runbooks, each with the project's committed configuration.
+pymarkdown the runbooks, each with the project's committed configuration
+(or, where the project has none, the defaults procc ships).
 They run as subprocesses found next to ``sys.executable`` (never imported:
 linting must not load ansible) and their findings become diagnostics. A
 finding here is a compiler bug, not something to disable.
@@ -21,6 +22,8 @@ from typing import Any
 from compiler.errors import Diagnostic, Position
 
 TIMEOUT = 600
+#: The linter configurations procc ships (package data), used when a project has none.
+DEFAULTS = Path(__file__).parent / "defaults"
 _YAMLLINT = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): \[(?P<level>\w+)\] (?P<msg>.*?)(?: \((?P<rule>[\w-]+)\))?$")
 _PYMARKDOWN = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<rule>MD\d+): (?P<msg>.*)$")
 
@@ -91,15 +94,26 @@ def _line_linter(name: str, args: list[str], pattern: re.Pattern[str], files: Se
         yield _failed(name, _rel(str(files[0]), root), proc)
 
 
+def config(root: Path, name: str, default: str) -> Path:
+    """The project's own linter configuration ``name``, else the one procc ships.
+
+    The shipped defaults are what procc's outputs are written to pass, so a
+    project without a configuration still gets a meaningful check.
+    """
+    own = root / name
+    return own if own.is_file() else DEFAULTS / default
+
+
 def yamllint(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:
-    """yamllint with the project's .yamllint."""
-    yield from _line_linter("yamllint", ["-c", str(root / ".yamllint"), "-f", "parsable"], _YAMLLINT, files, root)
+    """yamllint with the project's .yamllint (else procc's default)."""
+    conf = config(root, ".yamllint", "yamllint.yml")
+    yield from _line_linter("yamllint", ["-c", str(conf), "-f", "parsable"], _YAMLLINT, files, root)
 
 
 def pymarkdown(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:
-    """pymarkdown with the project's .pymarkdown.json."""
-    yield from _line_linter("pymarkdown", ["--config", str(root / ".pymarkdown.json"), "scan"], _PYMARKDOWN,
-                            files, root)
+    """pymarkdown with the project's .pymarkdown.json (else procc's default)."""
+    conf = config(root, ".pymarkdown.json", "pymarkdown.json")
+    yield from _line_linter("pymarkdown", ["--config", str(conf), "scan"], _PYMARKDOWN, files, root)
 
 
 def ansible_lint(files: Sequence[Path], root: Path) -> Iterator[Diagnostic]:

@@ -77,3 +77,33 @@ def test_real_linters_report_real_findings_with_positions(tmp_path: Path) -> Non
     assert "bad.yml:3:13: error: trailing spaces [yamllint:trailing-spaces]" in got, got
     assert "bad.yml:5:7: error: Use FQCN for builtin module actions (shell). [ansible-lint:fqcn[action-core]]" in got, got
     assert "bad.yml:2:9: error: All names should start with an uppercase letter. [ansible-lint:name[casing]]" in got, got
+
+
+def test_a_project_without_linter_configuration_gets_the_shipped_defaults(tmp_path: Path) -> None:
+    assert outputs.config(tmp_path, ".yamllint", "yamllint.yml") == outputs.DEFAULTS / "yamllint.yml"
+    (tmp_path / ".yamllint").write_text("extends: relaxed\n")
+    assert outputs.config(tmp_path, ".yamllint", "yamllint.yml") == tmp_path / ".yamllint"
+    # procc's own project uses exactly the configuration it ships to others.
+    assert (outputs.DEFAULTS / "yamllint.yml").read_text() == (ROOT / ".yamllint").read_text()
+    assert (outputs.DEFAULTS / "pymarkdown.json").read_text() == (ROOT / ".pymarkdown.json").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.ansible
+def test_lint_outputs_works_in_a_project_without_linter_configuration(tmp_path: Path) -> None:
+    """Generated outputs copied into a bare directory: the shipped defaults apply, no tool fails."""
+    import shutil
+
+    stem = "PROC-BACKEND-000-health-check"
+    pb = tmp_path / f"{stem}.yml"
+    md = tmp_path / f"{stem}.md"
+    shutil.copy(ROOT / "playbooks" / f"{stem}.yml", pb)
+    shutil.copy(ROOT / "docs" / "backend" / "procedures" / f"{stem}.md", md)
+    assert not (tmp_path / ".yamllint").exists() and not (tmp_path / ".pymarkdown.json").exists()
+    yamllint_and_markdown = [d.format() for d in outputs.lint_outputs([], [md], tmp_path)]
+    yamllint_and_markdown += [d.format() for d in outputs.yamllint([pb], tmp_path)]
+    assert yamllint_and_markdown == []
+    # The defaults are really in force: a line over their 160 limit is a finding.
+    long = tmp_path / "long.yml"
+    long.write_text("---\nkey: " + "x" * 170 + "\n", encoding="utf-8")
+    assert [d.code for d in outputs.yamllint([long], tmp_path)] == ["yamllint:line-length"]
