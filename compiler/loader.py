@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from compiler import yamlhints
 from compiler.errors import CompileError, Diagnostic, Position
 
 try:  # the C loader is several times faster when libyaml is present
@@ -198,9 +199,11 @@ class _Builder:
         seen: dict[str, Position] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
+                line = self.lines[key_node.start_mark.line] if key_node.start_mark.line < len(self.lines) else ""
+                fix = yamlhints.hint("", line)
                 self.errors.append(
                     Diagnostic(self.smap.path, _pos(key_node.start_mark),
-                               "mapping keys must be plain strings", "yaml-key")
+                               "mapping keys must be plain strings" + (f"; {fix}" if fix else ""), "yaml-key")
                 )
                 continue
             key = str(key_node.value)
@@ -221,30 +224,71 @@ class _Builder:
         return out
 
 
+#: At most this many YAML syntax errors are reported for one file.
+MAX_SYNTAX_ERRORS = 10
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, path: str, lines: list[str]) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+        # An unterminated construct: where it starts helps more than EOF.
+        mark = exc.context_mark
+    pos = _pos(mark) if mark is not None else Position(1, 1)
+    message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+    line = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+    fix = yamlhints.hint(message, line)
+    return Diagnostic(path, pos, f"YAML syntax: {message}" + (f"; {fix}" if fix else ""), "yaml-syntax")
+
+
+def _compose(text: str, path: str) -> yaml.Node | None:
+    """The node tree of ``text``, or every syntax error that can be found in one pass.
+
+    PyYAML stops at the first error. To report the next ones, the offending
+    line is blanked (line numbers stay put) and the text parsed again, as
+    long as each new error comes after the previous one: an error before it
+    would be an echo of the blanking, not the writer's mistake.
+    """
+    lines = text.splitlines()
+    errors: list[Diagnostic] = []
+    current = text
+    while True:
+        try:
+            node = yaml.compose(current, Loader=_Loader)
+        except yaml.reader.ReaderError as exc:
+            before = current[: exc.position]
+            pos = Position(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+            errors.append(Diagnostic(path, pos, f"character {exc.character!r} is not allowed in YAML",
+                                     "yaml-syntax"))
+            break  # the reader refuses the whole stream: nothing after it can be trusted
+        except yaml.MarkedYAMLError as exc:
+            diag = _syntax_error(exc, path, lines)
+            if errors and diag.pos.line <= errors[-1].pos.line:
+                break
+            errors.append(diag)
+            if len(errors) >= MAX_SYNTAX_ERRORS:
+                break
+            blanked = current.split("\n")
+            if diag.pos.line > len(blanked):
+                break  # at the end of the text: nothing left to blank
+            blanked[diag.pos.line - 1] = ""
+            current = "\n".join(blanked)
+            continue
+        except yaml.YAMLError as exc:
+            errors.append(Diagnostic(path, Position(1, 1), f"YAML: {exc}", "yaml-syntax"))
+            break
+        if not errors:
+            return node
+        break
+    raise CompileError(errors)
+
+
 def load_text(text: str, path: str) -> tuple[Any, SourceMap]:
     """Parse ``text`` (named ``path`` in messages) into data and its source map.
 
     Raises :class:`CompileError` with every syntax or duplicate-key problem.
     """
     smap = SourceMap(path)
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        pos = Position(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
-        raise CompileError(
-            [Diagnostic(path, pos, f"character {exc.character!r} is not allowed in YAML", "yaml-syntax")]
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
-            # An unterminated construct: where it starts helps more than EOF.
-            mark = exc.context_mark
-        pos = _pos(mark) if mark is not None else Position(1, 1)
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise CompileError([Diagnostic(path, pos, f"YAML syntax: {message}", "yaml-syntax")]) from None
-    except yaml.YAMLError as exc:
-        raise CompileError([Diagnostic(path, Position(1, 1), f"YAML: {exc}", "yaml-syntax")]) from None
+    node = _compose(text, path)
     if node is None:
         raise CompileError([Diagnostic(path, Position(1, 1), "the file is empty", "empty-file")])
     smap.lines = text.splitlines()

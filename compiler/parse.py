@@ -131,9 +131,10 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
             owner_model = _model_at(loc[:-1])
             hint = ""
             if owner_model is not None:
-                close = difflib.get_close_matches(key, _keys_of(owner_model), n=1)
-                if close:
-                    hint = f" (did you mean '{close[0]}'?)"
+                keys = _keys_of(owner_model)
+                close = difflib.get_close_matches(key, keys, n=1)
+                # A typo gets its fix; any other key gets the whole list.
+                hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed here: {', '.join(keys)}"
             yield Diagnostic(smap.path, smap.key(loc), f"unknown key '{key}'{hint}", "unknown-key")
         elif kind == "missing":
             parent = loc[:-1]

@@ -12,6 +12,7 @@ how the rest of the text is read.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Iterator
@@ -30,7 +31,6 @@ BUILTIN_NAMES = frozenset(
         "ansible_user",
         "procc_run_id",
         "procc_proc_id",
-        "procc_workdir",
     }
 )
 
@@ -91,12 +91,22 @@ def scan(text: str, allowed: frozenset[str] | None = None) -> tuple[list[Ref], l
             problems.append(Problem(start, message))
         elif ref is not None:
             if allowed is not None and ref.name not in allowed:
-                problems.append(Problem(start, f"'{{{{ {ref.name} }}}}' is not a declared parameter; "
-                                               "declare it under 'parameters'"))
+                problems.append(Problem(start, undeclared(ref.name, allowed)))
             else:
                 refs.append(ref)
         pos = close + 2
     return refs, problems
+
+
+def undeclared(name: str, allowed: frozenset[str]) -> str:
+    """The message for a reference to ``name``, which is not in ``allowed``: what it may have meant."""
+    close = difflib.get_close_matches(name, sorted(allowed), n=1)
+    hint = f" (did you mean '{{{{ {close[0]} }}}}'?)" if close else ""
+    if name.startswith(("procc_", "ansible_")):
+        # procc's and Ansible's own names are not something to declare: say which exist.
+        builtins = ", ".join(sorted(BUILTIN_NAMES))
+        return f"'{{{{ {name} }}}}' is not one of the built-in variables ({builtins}){hint}"
+    return f"'{{{{ {name} }}}}' is not a declared parameter{hint}; declare it under 'parameters'"
 
 
 @functools.lru_cache(maxsize=4096)

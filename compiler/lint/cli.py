@@ -57,11 +57,17 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from compiler import codes
     from compiler.lint.registry import by_id
 
     rule = by_id().get(args.rule)
     if rule is None:
-        raise UsageError(f"procc explain: no rule '{args.rule}' (see: procc lint --list-rules)")
+        text = codes.explain(args.rule)
+        if text is None:
+            raise UsageError(f"procc explain: no rule or diagnostic code '{args.rule}' "
+                             "(see: procc lint --list-rules)")
+        sys.stdout.write(text)
+        return 0
     print(f"{rule.id} ({rule.severity}; {', '.join(rule.perspectives)})\n")
     print(rule.doc())
     return 0
@@ -86,6 +92,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="where playbooks are (default: %(default)s)")
     p.set_defaults(func=_lint)
 
-    p = sub.add_parser("explain", help="print the documentation of a lint rule")
-    p.add_argument("rule", metavar="RULE", help="rule id, e.g. step-missing-validation")
+    p = sub.add_parser("explain", help="print the documentation of a lint rule or a diagnostic code")
+    p.add_argument("rule", metavar="CODE", help="lint rule id or diagnostic code, e.g. step-missing-validation, "
+                   "yaml-syntax, undeclared-parameter")
     p.set_defaults(func=_explain)

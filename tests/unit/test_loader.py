@@ -65,8 +65,8 @@ def test_block_indent_without_any_following_line() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("a: [1", ["p.yml:2:1: error: YAML syntax: while parsing a flow sequence did not find expected ',' or ']' "
                "[yaml-syntax]"]),
-    ('a: "x', ["p.yml:1:4: error: YAML syntax: while scanning a quoted scalar found unexpected end of stream "
-               "[yaml-syntax]"]),
+    ('a: "x', ["p.yml:1:4: error: YAML syntax: while scanning a quoted scalar found unexpected end of stream; "
+               "the quote that opens here is never closed: close it, or use a block scalar ('|') [yaml-syntax]"]),
     ("a: 1\nb: 2\na: 3\n", ["p.yml:3:1: error: duplicate key 'a' (first defined at line 1) [duplicate-key]"]),
     ("a: \x07", ["p.yml:1:4: error: character 7 is not allowed in YAML [yaml-syntax]"]),
     ("a: 1\nbb: x\x07", ["p.yml:2:6: error: character 7 is not allowed in YAML [yaml-syntax]"]),
@@ -78,7 +78,9 @@ def test_block_indent_without_any_following_line() -> None:
     ("a: !foo x", ["p.yml:1:4: error: could not determine a constructor for the tag '!foo' [yaml-value]"]),
     ("a: !!int x", ["p.yml:1:4: error: the value 'x' is not a valid tag:yaml.org,2002:int [yaml-value]"]),
     ("a: [1, !!bool x]", ["p.yml:1:8: error: the value 'x' is not a valid tag:yaml.org,2002:bool [yaml-value]"]),
-    ("a: b: c", ["p.yml:1:5: error: YAML syntax: mapping values are not allowed in this context [yaml-syntax]"]),
+    ("a: b: c", ["p.yml:1:5: error: YAML syntax: mapping values are not allowed in this context; a plain value "
+                 "cannot contain ': ' (as in 'Authorization: Bearer ...'): quote the whole value ('...'), or write "
+                 "it as a block: 'run: |' and the command on the next line [yaml-syntax]"]),
     ("a: *nope", ["p.yml:1:4: error: YAML syntax: found undefined alias [yaml-syntax]"]),
     ("--- 1\n--- 2\n", ["p.yml:2:1: error: YAML syntax: expected a single document in the stream "
                         "but found another document [yaml-syntax]"]),

@@ -116,7 +116,7 @@ VARS_PARAMS = """    default: /tmp/procc-lint
   pw: {description: Clave, secret: true}
   free: {description: "  Texto   libre ", required: true}"""
 VARS_RUN = ("    run: echo {{ flag }} {{ token }} {{ pw }} {{ free }} {{ procc_proc_id }} {{ inventory_hostname }}"
-            " {{ procc_workdir }} {{ workdir }}")
+            " {{ procc_run_id }} {{ workdir }}")
 
 
 def test_vars_block_sets_every_variable_the_commands_read() -> None:
@@ -125,7 +125,7 @@ def test_vars_block_sets_every_variable_the_commands_read() -> None:
     proc = parse_text(text, "p.yml")
     assert r._View(proc, "en", "p.yml").vars_block() == (
         "```bash\nflag=true\nfree=''  # Texto libre\ninventory_hostname=\"$(hostname)\"\n"
-        "procc_proc_id=PROC-TEST-100\nprocc_workdir=''\nread -rsp 'pw: ' pw\ntoken=\"${PROCC_TOKEN}\"\n"
+        "procc_proc_id=PROC-TEST-100\nprocc_run_id=manual\nread -rsp 'pw: ' pw\ntoken=\"${PROCC_TOKEN}\"\n"
         "workdir=/tmp/procc-lint\n```")
 
 

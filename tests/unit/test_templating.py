@@ -20,7 +20,7 @@ TAIL = " inside '{{ }}' is not allowed: only a declared parameter, optionally wi
 
 def test_builtin_names() -> None:
     assert frozenset({"inventory_hostname", "inventory_hostname_short", "ansible_host", "ansible_hostname",
-                      "ansible_user", "procc_run_id", "procc_proc_id", "procc_workdir"}) == t.BUILTIN_NAMES
+                      "ansible_user", "procc_run_id", "procc_proc_id"}) == t.BUILTIN_NAMES
 
 
 @pytest.mark.parametrize(("text", "refs"), [
