@@ -86,6 +86,8 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "pattern": "Debe cumplir la expresion regular {pattern} (lo comprueba el playbook, no la encuesta).",
         "path": "Una ruta: sin saltos de linea ni NUL y sin '-' inicial (lo comprueba el playbook).",
         "url": "Una URL http(s) sin espacios (lo comprueba el playbook).",
+        "duration": "Una duracion: un numero y una unidad opcional s, m, h o d (90s, 5m, 2h; lo comprueba el "
+                    "playbook).",
         "bool": "Si o no (true/false).",
         "default": "Por defecto: {default} (el del playbook; una variable del inventario de AWX lo sustituye). "
                    "Deje la respuesta vacia para usarlo.",
@@ -99,6 +101,8 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "pattern": "Must match the regular expression {pattern} (checked by the playbook, not by the survey).",
         "path": "A path: no line break or NUL, no leading '-' (checked by the playbook).",
         "url": "An http(s) URL without spaces (checked by the playbook).",
+        "duration": "A duration: a number and an optional unit s, m, h or d (90s, 5m, 2h; checked by the "
+                    "playbook).",
         "bool": "Yes or no (true/false).",
         "default": "Default: {default} (the playbook's; a variable of the AWX inventory overrides it). "
                    "Leave the answer empty to use it.",
@@ -161,10 +165,12 @@ def question(name: str, param: Parameter, opts: Options) -> dict[str, Any]:
         item.update(type="integer", min=1, max=65535)
     elif param.type == "int":
         item.update(type="integer", min=INT_MIN, max=INT_MAX)
+    elif param.type == "float":
+        item["type"] = "float"
     else:
         # min 1: a blank answer sends nothing (AWX), so the inventory or the default applies.
         item.update(type="text", min=1)
-        if param.type in ("path", "url"):
+        if param.type in ("path", "url", "duration"):
             notes.append(words[param.type])
     if param.pattern is not None:
         notes.append(words["pattern"].format(pattern=param.pattern))
@@ -179,13 +185,18 @@ def question(name: str, param: Parameter, opts: Options) -> dict[str, Any]:
     return item
 
 
-def _survey_default(param: Parameter) -> str | int | None:
+def _survey_default(param: Parameter) -> str | int | float | None:
     """The default as the survey question's type takes it (None: none that AWX would accept)."""
     assert param.default is not None
     text = _default_text(param.default)
     if param.choices is None and param.type in ("int", "port"):
         try:
             return int(text)
+        except ValueError:
+            return None
+    if param.choices is None and param.type == "float":
+        try:
+            return float(text)
         except ValueError:
             return None
     if param.choices is None and param.type == "bool":

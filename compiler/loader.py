@@ -230,13 +230,18 @@ MAX_SYNTAX_ERRORS = 10
 
 def _syntax_error(exc: yaml.MarkedYAMLError, path: str, lines: list[str]) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
+    unclosed = False
     if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
         # An unterminated construct: where it starts helps more than EOF.
         mark = exc.context_mark
+    elif exc.context_mark is not None and exc.problem_mark is not None and "flow" in (exc.context or "") \
+            and exc.problem_mark.line > exc.context_mark.line:
+        # A '[' or '{' still open on a later line: the mistake is where it opened.
+        mark, unclosed = exc.context_mark, True
     pos = _pos(mark) if mark is not None else Position(1, 1)
     message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
     line = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
-    fix = yamlhints.hint(message, line)
+    fix = yamlhints.UNCLOSED_FLOW if unclosed else yamlhints.hint(message, line)
     return Diagnostic(path, pos, f"YAML syntax: {message}" + (f"; {fix}" if fix else ""), "yaml-syntax")
 
 

@@ -245,7 +245,7 @@ class Step(Action):
         return self
 
 
-ParamType = Literal["string", "int", "bool", "port", "path", "url"]
+ParamType = Literal["string", "int", "float", "duration", "bool", "port", "path", "url"]
 
 # Names a parameter cannot take: Ansible's reserved names and magic
 # variables, Jinja's keywords and globals, and procc's own variables.
@@ -275,12 +275,23 @@ _PORT = re.compile(r"[0-9]{1,5}")
 _BOOL = frozenset({"true", "false", "yes", "no", "1", "0", "on", "off"})
 _PATH = re.compile(r"[^\x00\r\n-][^\x00\r\n]*")
 _URL = re.compile(r"https?://[^\s\x00]+", re.IGNORECASE)
+_FLOAT = re.compile(r"-?[0-9]{1,18}(?:\.[0-9]{1,18})?")
+# A number and an optional unit, as sleep(1) and timeout(1) take it: 90, 90s, 5m, 2h, 1d, 0.5h.
+_DURATION = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?[smhd]?")
+#: Parameter types whose values are numbers a metric threshold can compare against.
+NUMERIC_TYPES = frozenset({"int", "float"})
+# A threshold that names a parameter: exactly "{{ name }}".
+THRESHOLD_REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def check_value(ptype: str, value: str) -> str | None:
     """Why ``value`` is not a valid value of type ``ptype`` (None when it is)."""
     if ptype == "int" and not _INT.fullmatch(value):
         return "is not an integer"
+    if ptype == "float" and not _FLOAT.fullmatch(value):
+        return "is not a number (digits, an optional '-' and decimal point)"
+    if ptype == "duration" and not _DURATION.fullmatch(value):
+        return "is not a duration (a number and an optional unit s, m, h or d: 90s, 5m, 2h)"
     if ptype == "port" and not (_PORT.fullmatch(value) and 1 <= int(value) <= 65535):
         return "is not a port number (1-65535)"
     if ptype == "bool" and value.lower() not in _BOOL:
@@ -296,7 +307,8 @@ class Parameter(Strict):
     """A declared parameter: the only names templated in commands."""
 
     description: str = ""
-    type: ParamType = Field("string", description="string, int, bool, port, path or url; checked before anything runs.")
+    type: ParamType = Field("string", description="string, int, float, duration, bool, port, path or url; "
+                                                  "checked before anything runs.")
     required: bool = False
     default: str | int | float | bool | None = None
     pattern: str | None = Field(None, description="Regular expression the whole value must match (re.fullmatch).")
@@ -327,7 +339,7 @@ class Parameter(Strict):
     @property
     def inert(self) -> bool:
         """Whether every valid value is digits or a word from the source: safe in any bash context."""
-        return self.type in ("int", "port", "bool") or self.choices is not None
+        return self.type in ("int", "float", "duration", "port", "bool") or self.choices is not None
 
     def problem(self, value: str) -> str | None:
         """Why ``value`` is not acceptable for this parameter (None when it is)."""
@@ -394,8 +406,23 @@ class Metric(Action):
 
     name: str
     description: str = ""
-    below: float | None = None
-    above: float | None = None
+    below: float | str | None = Field(
+        None, description="The value must be below this: a number, or '{{ name }}' of an int or float parameter.")
+    above: float | str | None = Field(
+        None, description="The value must be above this: a number, or '{{ name }}' of an int or float parameter.")
+
+    @field_validator("below", "above")
+    @classmethod
+    def _number_or_parameter(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, str) and not THRESHOLD_REF.fullmatch(value.strip()):
+            raise ValueError("a threshold is a number or '{{ parameter }}' (an int or float parameter)")
+        return value.strip() if isinstance(value, str) else value
+
+    def threshold_param(self, which: str) -> str | None:
+        """The parameter a threshold names, or None when it is a number (or absent)."""
+        value = getattr(self, which)
+        m = THRESHOLD_REF.fullmatch(value) if isinstance(value, str) else None
+        return m[1] if m else None
 
     @model_validator(mode="after")
     def _has_threshold(self) -> Metric:

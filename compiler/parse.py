@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from compiler import shellvars, templating
 from compiler.errors import CompileError, Diagnostic
 from compiler.loader import PathKey, SourceMap, load_file, load_text
-from compiler.model import Procedure
+from compiler.model import NUMERIC_TYPES, THRESHOLD_REF, Procedure
 
 # Keys whose string values are executed, hence templated: parameters used
 # there must be declared. Documentation-only commands are not executed.
@@ -68,6 +68,7 @@ def validate(data: Any, smap: SourceMap) -> Procedure:
     diags.extend(_duplicate_step_ids(data, smap))
     diags.extend(_step_throttles(data, smap))
     diags.extend(_undeclared_parameters(data, smap))
+    diags.extend(_metric_thresholds(data, smap))
     if diags or proc is None:
         raise CompileError(_dedupe(diags))
     return proc
@@ -198,6 +199,35 @@ def _step_throttles(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnosti
                 f"step {i + 1} has throttle {value}, above the procedure's throttle {ceiling}: "
                 "a step can only lower it", "throttle-above-procedure",
             )
+
+
+def _metric_thresholds(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:
+    """A threshold that names a parameter names a declared int or float one."""
+    params = data.get("parameters")
+    params = params if isinstance(params, dict) else {}
+    final = data.get("final_validation")
+    metrics = final.get("metrics") if isinstance(final, dict) else None
+    for i, metric in enumerate(metrics if isinstance(metrics, list) else []):
+        for which in ("below", "above"):
+            value = metric.get(which) if isinstance(metric, dict) else None
+            if not isinstance(value, str):
+                continue  # a number: nothing to resolve
+            ref = THRESHOLD_REF.fullmatch(value.strip())
+            if ref is None:
+                continue  # the model refuses it with its own message
+            name, loc = ref[1], ("final_validation", "metrics", i, which)
+            declared = params.get(name)
+            if not isinstance(declared, dict):
+                allowed = frozenset(n for n, p in params.items() if isinstance(p, dict)
+                                    and p.get("type") in NUMERIC_TYPES)
+                yield Diagnostic(smap.path, smap.in_text(loc, value.index("{{"), value),
+                                 templating.undeclared(name, allowed), "undeclared-parameter")
+            elif declared.get("type", "string") not in NUMERIC_TYPES:
+                yield Diagnostic(
+                    smap.path, smap.value(loc),
+                    f"the threshold '{{{{ {name} }}}}' names a parameter of type "
+                    f"'{declared.get('type', 'string')}': a threshold is compared as a number, so give "
+                    f"'{name}' type: int or type: float", "invalid-value")
 
 
 def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:

@@ -583,16 +583,22 @@ class _Builder:
         measure.update(self.action(m, mutating=mutates(m, False), register="procc_metric"))
         measure["tags"] = tags
         that = ["procc_metric.stdout | trim is match('^-?[0-9.]+([eE][-+]?[0-9]+)?$')"]
-        if m.below is not None:
-            that.append(f"(procc_metric.stdout | trim | float) < {m.below}")
-        if m.above is not None:
-            that.append(f"(procc_metric.stdout | trim | float) > {m.above}")
-        limit = " and ".join(
-            x for x in (f"< {m.below}" if m.below is not None else "",
-                        f"> {m.above}" if m.above is not None else "") if x
-        )
+        names: list[str] = []  # the task name: static (a template there only renders late)
+        limits: list[str] = []  # the messages: with the parameter's value
+        for which, op in (("below", "<"), ("above", ">")):
+            value = getattr(m, which)
+            if value is None:
+                continue
+            param = m.threshold_param(which)
+            # A parameter's value was checked against its type (int or float)
+            # before anything ran, so the comparison is between numbers.
+            bound = f"({self.value(param)} | float)" if param is not None else str(value)
+            that.append(f"(procc_metric.stdout | trim | float) {op} {bound}")
+            names.append(f"{op} {param if param is not None else value}")
+            limits.append(f"{op} {{{{ {bound} }}}}" if param is not None else f"{op} {value}")
+        limit = " and ".join(limits)
         check: Task = {
-            "name": self.name(prefix, f"{m.name} {limit}"),
+            "name": self.name(prefix, f"{m.name} {' and '.join(names)}"),
             "ansible.builtin.assert": {
                 "that": that,
                 "fail_msg": f"metric {{{{ procc_metric_name }}}} = {{{{ procc_metric.stdout | trim }}}}, required {limit}",
@@ -942,6 +948,8 @@ SHELL_PREFIX = "set -euo pipefail\nshopt -s inherit_errexit\n"
 # What the playbook accepts for each parameter type (the same as procc run's check).
 TYPE_PATTERNS: dict[str, str] = {
     "int": r"-?[0-9]{1,18}\Z",
+    "float": r"-?[0-9]{1,18}(\.[0-9]{1,18})?\Z",
+    "duration": r"[0-9]{1,9}(\.[0-9]{1,9})?[smhd]?\Z",
     "port": r"[0-9]{1,5}\Z",
     "bool": r"(?i)(true|false|yes|no|1|0|on|off)\Z",
     "path": r"[^\x00\r\n-][^\x00\r\n]*\Z",

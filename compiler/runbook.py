@@ -84,6 +84,11 @@ def _actions(proc: Procedure) -> list[Action]:
     return acts
 
 
+def _bound(value: float | str) -> str:
+    """A metric threshold as written: a number (without a needless .0) or '{{ parameter }}'."""
+    return f"{value:g}" if isinstance(value, float | int) else value
+
+
 def _minutes(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -272,8 +277,8 @@ class _View:
             lines.append(f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' {shellvars.double_quoted(h.url, refs)}")
             criteria.append(w["health_item"].format(url=md.code(h.url), status=h.status))
         for m in fv.metrics:
-            limit = " ".join(x for x in (f"< {m.below:g}" if m.below is not None else "",
-                                         f"> {m.above:g}" if m.above is not None else "") if x)
+            limit = " ".join(x for x in (f"< {_bound(m.below)}" if m.below is not None else "",
+                                         f"> {_bound(m.above)}" if m.above is not None else "") if x)
             lines.append(f"# {' '.join(m.name.split())}: {limit}")
             assert m.run is not None
             lines.append(shellvars.command(m.run, self.proc).text)

@@ -27,7 +27,7 @@ from compiler.templating import Ref
 
 # Parameter types whose validated values are digits or a fixed word: inert
 # in any bash context, arithmetic included.
-INERT_TYPES = frozenset({"int", "port", "bool"})
+INERT_TYPES = frozenset({"int", "float", "duration", "port", "bool"})
 _ARITH_TEST = re.compile(r"-(eq|ne|lt|le|gt|ge)\b")
 _WORD_END = frozenset(" \t\n;&|()<>")
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\?([A-Za-z0-9_.+-]+))")

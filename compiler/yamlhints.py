@@ -21,6 +21,8 @@ QUOTE_COLON = ("a plain value cannot contain ': ' (as in 'Authorization: Bearer 
 QUOTE_IN_FLOW = ("inside '{ ... }' or '[ ... ]', a value with '{{ }}', ': ' or ',' must be quoted "
                  "('{{ name }}'); or write the mapping in block style, one key per line")
 NO_TABS = "YAML indentation is spaces only: replace the tab with spaces"
+UNCLOSED_FLOW = ("the '[' or '{' that opens here is not closed on its line: close it, or quote the value "
+                 "if the bracket is part of the text")
 UNCLOSED_QUOTE = "the quote that opens here is never closed: close it, or use a block scalar ('|')"
 
 

@@ -674,3 +674,18 @@ def test_survey_answers_launch_the_compiled_playbook_as_awx_would(tmp_path: Path
     line = (work / "out").read_text(encoding="utf-8").strip()
     assert line == f"awx-42|9090|5432|fast|{answers['note']}"
     assert not marker.exists()
+
+
+def test_float_and_duration_parameters_map_to_questions(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    src = project / "procedures" / "PROC-AWX-001-survey.yml"
+    src.write_text(src.read_text(encoding="utf-8").replace(
+        "  workers:\n",
+        "  max_error_rate:\n    description: Tasa de error maxima\n    type: float\n    default: 0.5\n"
+        "  drain_wait:\n    description: Espera de drenado\n    type: duration\n    default: 30s\n"
+        "  workers:\n", 1), encoding="utf-8")
+    spec, q = _generate(project, "--survey-defaults")
+    assert awx_problems(spec) == [] and procc_problems(spec) == []
+    assert q["max_error_rate"]["type"] == "float" and q["max_error_rate"]["default"] == 0.5
+    assert q["drain_wait"]["type"] == "text" and q["drain_wait"]["default"] == "30s"
+    assert "unidad opcional s, m, h o d" in q["drain_wait"]["question_description"]

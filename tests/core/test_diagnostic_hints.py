@@ -128,3 +128,11 @@ def test_procc_explain_documents_every_diagnostic_code(procc) -> None:  # type: 
     assert res.code == 0 and "compiler bug" in res.out
     res = procc("explain", "no-such-code")
     assert res.code == 2 and "no rule or diagnostic code 'no-such-code'" in res.err
+
+
+def test_an_unclosed_bracket_is_reported_where_it_opens_once() -> None:
+    # PyYAML notices on the next line; the mistake, and the only error, is the open '['.
+    text = CLEAN.replace("minutes: 2", "minutes: [2")
+    got = _yaml_errors(text)
+    line = text.splitlines().index("    minutes: [2") + 1
+    assert len(got) == 1 and got[0].startswith(f"p.yml:{line}:14: ") and yamlhints.UNCLOSED_FLOW in got[0]

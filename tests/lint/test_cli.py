@@ -87,7 +87,7 @@ def test_parse_errors_are_findings_not_tracebacks(procc: Procc, tmp_path: Path) 
     assert "Traceback" not in res.out + res.err
     found = {(Path(f["path"]).name, f["rule"], f["line"], f["col"])
              for f in json.loads(res.out)["findings"]}
-    assert found == {("PROC-TEST-900-broken.yml", "yaml-syntax", 29, 8),
+    assert found == {("PROC-TEST-900-broken.yml", "yaml-syntax", 28, 14),
                      ("PROC-TEST-901-unknown.yml", "unknown-key", 13, 1)}
 
 

@@ -63,8 +63,9 @@ def test_block_indent_without_any_following_line() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("a: [1", ["p.yml:2:1: error: YAML syntax: while parsing a flow sequence did not find expected ',' or ']' "
-               "[yaml-syntax]"]),
+    ("a: [1", ["p.yml:1:4: error: YAML syntax: while parsing a flow sequence did not find expected ',' or ']'; "
+               "the '[' or '{' that opens here is not closed on its line: close it, or quote the value if the "
+               "bracket is part of the text [yaml-syntax]"]),
     ('a: "x', ["p.yml:1:4: error: YAML syntax: while scanning a quoted scalar found unexpected end of stream; "
                "the quote that opens here is never closed: close it, or use a block scalar ('|') [yaml-syntax]"]),
     ("a: 1\nb: 2\na: 3\n", ["p.yml:3:1: error: duplicate key 'a' (first defined at line 1) [duplicate-key]"]),
