@@ -1,0 +1,86 @@
+"""compiler.playbook's builder on a procedure that uses every feature, and on minimal ones.
+
+The golden pins the whole playbook of tests/unit/fixtures/PROC-TEST-090-every-feature.yml
+(every parameter type, serial/throttle/become/max_fail_percentage, probes with
+expectations and retries, run/task/role actions on the targets and the
+controller, changes conditions, secrets, validations, rollbacks, an
+irreversible step, health checks, metrics, smoke tests, the full rollback and
+post-execution); the other tests assert on branches one procedure cannot take.
+Regenerate after an intended change:
+    .venv/bin/pytest tests/unit/test_playbook_builder.py --update-goldens
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler import playbook as pb
+from compiler.parse import parse_file, parse_text
+from tests.conftest import ROOT
+from tests.support.golden import check_golden
+
+EVERY = Path(__file__).parent / "fixtures" / "PROC-TEST-090-every-feature.yml"
+CLEAN = (Path(__file__).parent.parent / "lint" / "fixtures" / "clean.yml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_feature_golden(request: pytest.FixtureRequest, lang: str) -> None:
+    src = parse_file(EVERY, EVERY.relative_to(ROOT).as_posix())
+    text = pb.render(src.procedure, lang, source=src.display)  # type: ignore[arg-type]
+    check_golden(request, text, ROOT / "tests" / "golden" / f"{EVERY.stem}.{lang}.yml")
+
+
+def builder(text: str = CLEAN) -> pb._Builder:
+    return pb._Builder(parse_text(text, "p.yml"), "en")
+
+
+NO_PARAMS = CLEAN.replace("parameters:\n  workdir:\n    description: Directorio de trabajo\n"
+                          "    default: /tmp/procc-lint\n", "").replace("{{ workdir }}", "/tmp/w")
+
+
+def test_without_parameters_the_check_asserts_nothing() -> None:
+    task = builder(NO_PARAMS).parameter_check()
+    assert task == {
+        "name": "Procc | Check parameters",
+        "ansible.builtin.assert": {"that": ["true"], "fail_msg": "procc: invalid or missing parameters",
+                                   "quiet": True},
+        "vars": {"procc_kind": "init"},
+        "tags": ["always"],
+    }
+
+
+def test_without_defaults_text_is_left_as_templated() -> None:
+    b = builder(NO_PARAMS)
+    assert b.text("a {{ procc_run_id }} b") == "a {{ procc_run_id }} b"
+    assert b.parameter_defaults() == {}
+    d = builder()
+    assert d.text("{{ workdir }}/x {{workdir}} {{- workdir }} {{ procc_run_id }}") == (
+        "{{ workdir | default(procc_default_workdir) }}/x {{workdir | default(procc_default_workdir)}}"
+        " {{- workdir | default(procc_default_workdir) }} {{ procc_run_id }}")
+    assert d.text("no reference") == "no reference"
+    # A name that is not declared is not templated (see compiler.templating.to_ansible).
+    assert "{{ other }}" not in d.text("{{ other }}")
+
+
+def test_data_treats_every_nested_string_as_text() -> None:
+    b = builder()
+    assert b.data({"a": ["{{ workdir }}", 3, {"b": "{{ workdir }}"}], "c": None}) == {
+        "a": ["{{ workdir | default(procc_default_workdir) }}", 3,
+              {"b": "{{ workdir | default(procc_default_workdir) }}"}], "c": None}
+
+
+def test_uses_secret_reads_the_command_the_module_and_the_role_vars() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/procc-lint\n  tok: {secret: true}")
+    b = builder(text)
+    proc = parse_text(text.replace("    run: touch {{ workdir }}/marca", "    run: echo {{ tok }}"), "p.yml")
+    assert b.uses_secret(proc.steps[0])
+    for action in ("task: {ansible.builtin.debug: {msg: '{{ tok }}'}}", "role: demo\n    vars: {a: '{{ tok }}'}"):
+        proc = parse_text(text.replace("    run: touch {{ workdir }}/marca", "    " + action), "p.yml")
+        assert b.uses_secret(proc.steps[0]), action
+    plain = parse_text(text, "p.yml").steps[0]
+    assert not b.uses_secret(plain)
+    echo = parse_text(text.replace("    run: touch {{ workdir }}/marca", "    run: echo {{ tok }}"), "p.yml").steps[0]
+    assert not builder().uses_secret(echo)  # a procedure without secrets
