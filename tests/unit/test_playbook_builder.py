@@ -13,7 +13,6 @@ Regenerate after an intended change:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -84,3 +83,18 @@ def test_uses_secret_reads_the_command_the_module_and_the_role_vars() -> None:
     assert not b.uses_secret(plain)
     echo = parse_text(text.replace("    run: touch {{ workdir }}/marca", "    run: echo {{ tok }}"), "p.yml").steps[0]
     assert not builder().uses_secret(echo)  # a procedure without secrets
+
+
+SECRET = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/procc-lint\n  tok: {secret: true}")
+
+
+def test_a_health_check_expecting_a_secret_is_hidden() -> None:
+    text = SECRET.replace('{url: "http://localhost:8080/health", status: 200}',
+                          '{url: "http://localhost:8080/health", status: 200, contains: "{{ tok }}"}')
+    b = builder(text)
+    [health] = b.proc.final_validation.health
+    task = b._health("Final", health, ["final_validation"])
+    assert task["no_log"] is True
+    assert task["vars"] == {"procc_expect_contains": "{{ tok }}"}
+    [plain] = builder(SECRET).proc.final_validation.health
+    assert "no_log" not in builder(SECRET)._health("Final", plain, ["final_validation"])

@@ -142,6 +142,8 @@ def test_a_changes_condition_without_rc_leaves_failing_to_the_job() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: {stdout_contains: hecho}\n")
     wait = tasks[3]
     assert "failed_when" not in wait
+    assert sorted(wait) == ["ansible.builtin.async_status", "changed_when", "delay", "name", "register", "retries",
+                            "tags", "until", "vars", "when"]
     assert wait["changed_when"] == (
         "(procc_job_status.finished | default(false)) and procc_changed_contains in procc_job_status.stdout")
 
@@ -190,3 +192,23 @@ def test_the_spanish_task_names() -> None:
     w = pb.words("es")
     assert [t["name"] for t in tasks[3:6]] == [f"Paso 1 | {w['t_wait']}", f"Paso 1 | {w['t_kill']}",
                                                f"Paso 1 | {w['t_stopped']}"]
+
+
+def test_a_changes_condition_on_the_rc_alone() -> None:
+    tasks = step_tasks("    interruptible: true\n    changes: {rc: 2}\n")
+    main, wait = tasks[2], tasks[3]
+    assert "vars" not in main and "failed_when" not in main
+    assert wait == {
+        "name": "Step 1 | Wait",
+        "ansible.builtin.async_status": {"jid": "{{ procc_job.ansible_job_id }}"},
+        "register": "procc_job_status",
+        "until": "procc_job_status.finished or procc_cancel_file is exists",
+        "retries": 86400,
+        "delay": 1,
+        "changed_when": "(procc_job_status.finished | default(false)) and procc_job_status.rc == 2",
+        "failed_when": ("(procc_job_status.failed | default(false)) and (procc_job_status.rc | default(-1))"
+                        " not in [0, 2]"),
+        "when": "procc_job.ansible_job_id is defined",
+        "vars": {"procc_kind": "wait"},
+        "tags": TAGS,
+    }
