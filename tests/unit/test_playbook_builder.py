@@ -98,3 +98,17 @@ def test_a_health_check_expecting_a_secret_is_hidden() -> None:
     assert task["vars"] == {"procc_expect_contains": "{{ tok }}"}
     [plain] = builder(SECRET).proc.final_validation.health
     assert "no_log" not in builder(SECRET)._health("Final", plain, ["final_validation"])
+
+
+def test_a_rollback_block_without_a_condition_only_skips_check_mode() -> None:
+    # procc rollback (compiler.rollbackplay) builds its blocks without a condition.
+    b = builder()
+    step = b.proc.steps[0]
+    assert step.rollback is not None
+    block = b.rollback_block("Step 1 | Rollback", "Step 1 | Rollback | Crear marca", step.rollback, "Step 1 |", "1")
+    assert block["when"] == "not ansible_check_mode"
+    assert block["vars"] == {"procc_step": 1, "procc_kind": "rollback"}
+    full = b.rollback_block("Step R1 | Full", "Step R1 | Borrar", step.rollback, "Step R1 |", "'R1'", "x")
+    assert full["when"] == "x and not ansible_check_mode"
+    assert full["vars"] == {"procc_step": "R1", "procc_kind": "rollback"}
+    assert full["block"][1]["ansible.builtin.set_fact"] == {"procc_rolled_back": "{{ procc_rolled_back + ['R1'] }}"}
