@@ -13,6 +13,7 @@ Regenerate after an intended change:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,40 @@ def test_a_rollback_block_without_a_condition_only_skips_check_mode() -> None:
     assert full["when"] == "x and not ansible_check_mode"
     assert full["vars"] == {"procc_step": "R1", "procc_kind": "rollback"}
     assert full["block"][1]["ansible.builtin.set_fact"] == {"procc_rolled_back": "{{ procc_rolled_back + ['R1'] }}"}
+
+
+def test_add_when_keeps_a_condition_whole() -> None:
+    task: dict[str, Any] = {"when": "procc_a"}
+    pb._add_when(task, "procc_b")
+    assert task == {"when": ["procc_a", "procc_b"]}
+
+
+def probe(text: str, *, mutating: bool, when: str | None = None, kind: str = "run") -> dict[str, Any]:
+    b = builder(text)
+    check = b.proc.preflight[0]
+    return b.checked("P", check.title, check, check.expect, check.retries, check.delay, ["t"],
+                     mutating=mutating, when=when)
+
+
+def test_a_mutating_command_probe_is_skipped_under_check_a_module_probe_is_not() -> None:
+    assert probe(CLEAN, mutating=True)["when"] == "not ansible_check_mode"
+    assert probe(CLEAN, mutating=True, when="x")["when"] == "x"
+    assert "when" not in probe(CLEAN, mutating=False)
+    module = CLEAN.replace("    run: test -d {{ workdir }}\n", "    task: {ansible.builtin.stat: {path: /tmp}}\n")
+    task = probe(module, mutating=True)
+    assert "when" not in task
+    assert task["ansible.builtin.stat"] == {"path": "/tmp"}
+
+
+def test_a_role_probe_is_judged_by_the_role_alone() -> None:
+    role = CLEAN.replace("    run: test -d {{ workdir }}\n", "    role: demo\n    retries: 2\n    delay: 1\n")
+    task = probe(role, mutating=False)
+    assert task["tags"] == ["t"]
+    assert not {"until", "retries", "delay", "failed_when"} & set(task)
+
+
+def test_a_probe_matching_a_secret_pattern_is_hidden() -> None:
+    text = SECRET.replace("    run: test -d {{ workdir }}\n",
+                          "    run: test -d {{ workdir }}\n    expect: {stdout_regex: \"{{ tok }}\"}\n")
+    assert probe(text, mutating=False)["no_log"] is True
+    assert "no_log" not in probe(SECRET, mutating=False)
