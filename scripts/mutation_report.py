@@ -7,6 +7,11 @@ in tests/mutation_equivalents.yml. A listed mutant whose changed line no
 longer matches the file (the source moved on) is reported as stale and
 counted as a survivor, so an old reason never hides a new mutant.
 
+A module without results in mutants/ (mutmut's results are not committed;
+a run of one module starts from an empty mutants/) keeps its row and its
+mutants from the previous report (--out), marked "carried over", so a
+partial rerun does not drop the others; the table says which rows these are.
+
 Usage: python scripts/mutation_report.py [--out FILE] [--threshold PCT] [--title T] MODULE...
 Exit status 1 when a module with results is below the threshold.
 """
@@ -53,6 +58,23 @@ def _detail(name: str, what: str, minus: list[str], plus: list[str]) -> str:
     return f"`{name}` {what}\n\n~~~~diff\n{body}\n~~~~\n"
 
 
+def previous(path: Path, module: str) -> tuple[list[str], list[str]] | None:
+    """The row cells and the mutant sections of ``module`` in an earlier report at ``path``, if any."""
+    if not path.exists():
+        return None
+    text = path.read_text(encoding="utf-8")
+    cells = None
+    for line in text.splitlines():
+        parts = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and parts[0] == module:
+            cells = parts
+    if cells is None or not cells[1].endswith("%") or not cells[2].isdigit():
+        return None
+    prefix = f"`compiler.{module}."
+    sections = [s for s in text.split("\n\n`")[1:] if ("`" + s).startswith(prefix)]
+    return cells, [("`" + s).split("\n## ")[0].rstrip("\n") + "\n" for s in sections]
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("modules", nargs="+")
@@ -69,13 +91,32 @@ def main(argv: list[str]) -> int:
     failing: list[str] = []
     totals: Counter[str] = Counter()
     unchecked: list[str] = []
+    carried: list[str] = []
+    changed: list[str] = []
     for module in args.modules:
         path = module_path(module)
         meta = Path("mutants") / (str(path) + ".meta")
-        if not meta.exists():
-            rows.append(f"| {module} | not run | | | | | | |")
+        codes: dict[str, int | None] | None = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else None
+        if codes is None or (codes and all(c is None for c in codes.values())):
+            old = previous(Path(args.out), module) if args.out else None
+            if old is None:
+                rows.append(f"| {module} | not run | | | | | | |")
+                continue
+            cells, sections = old
+            old_score = cells[1].split(" (")[0]
+            rows.append(f"| {module} | {old_score} (carried over) | " + " | ".join(cells[2:]) + " |")
+            if codes and len(codes) != int(cells[7]):
+                changed.append(f"{module} ({len(codes)} mutants now, {cells[7]} then)")
+            killed_, timeout_, survived_, equivalent_, unchecked_, total_ = (int(c) for c in cells[2:8])
+            totals.update({"killed": killed_, "timeout": timeout_, "survived": survived_,
+                           "equivalent": equivalent_, "not checked": unchecked_})
+            if float(old_score.split()[0]) < args.threshold:
+                failing.append(f"{module} {old_score}")
+            if unchecked_:
+                unchecked.append(f"{module} ({unchecked_} of {total_})")
+            carried.append(module)
+            details.extend(sections)
             continue
-        codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
         if not codes:
             # mutmut mutates function bodies only: a module of constants has no mutants.
             rows.append(f"| {module} | no mutants (no functions) | | | | | | 0 |")
@@ -129,6 +170,9 @@ def main(argv: list[str]) -> int:
         *rows,
         "",
         *([f"Not checked yet (the run was stopped or not started): {', '.join(unchecked)}.", ""] if unchecked else []),
+        *([f"Carried over from the previous report (no results in mutants/ for them this time): "
+           f"{', '.join(carried)}.", ""] if carried else []),
+        *([f"Changed since their carried-over row (rerun them): {', '.join(changed)}.", ""] if changed else []),
         "## Surviving and equivalent mutants",
         "",
         *(details or ["None."]),
