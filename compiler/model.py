@@ -36,7 +36,7 @@ ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)?
 # collection is used as it is. tests/core/test_collection.py keeps both in
 # step with galaxy.yml and roles/.
 COLLECTION = "procc.ops"
-COLLECTION_ROLES = frozenset({"backup", "demo_backend", "health", "notify", "restore"})
+COLLECTION_ROLES = frozenset({"backup", "demo_backend", "health", "notify", "restore", "testhosts"})
 
 
 def _regex(value: str | None) -> str | None:
