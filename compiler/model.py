@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 ProcType = Literal[
     "deployment", "rollback", "maintenance", "troubleshooting", "scaling", "disaster-recovery"
@@ -35,7 +36,7 @@ ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)?
 # collection is used as it is. tests/core/test_collection.py keeps both in
 # step with galaxy.yml and roles/.
 COLLECTION = "procc.ops"
-COLLECTION_ROLES = frozenset({"backup", "demo_backend", "health", "notify", "restore"})
+COLLECTION_ROLES = frozenset({"backup", "demo_backend", "health", "notify", "restore", "testhosts"})
 
 
 def _regex(value: str | None) -> str | None:
@@ -202,6 +203,26 @@ class RollbackAction(Action):
     expected: str = ""
 
 
+# ``rollback: {none-needed: <reason>}``: the step leaves nothing to undo.
+NONE_NEEDED = "none-needed"
+
+
+def _reason_ok(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _none_needed_schema(schema: dict[str, Any]) -> None:
+    """Offer the ``{none-needed: <reason>}`` form of a step's rollback to editors."""
+    schema.setdefault("anyOf", []).insert(0, {
+        "type": "object",
+        "title": "NoneNeeded",
+        "description": "Nothing to undo, and why (the runbook prints the reason; drills still pass).",
+        "properties": {NONE_NEEDED: {"type": "string", "minLength": 1}},
+        "required": [NONE_NEEDED],
+        "additionalProperties": False,
+    })
+
+
 class Step(Action):
     """One numbered step of the procedure."""
 
@@ -212,8 +233,19 @@ class Step(Action):
     expected: str = Field("", description="Expected result (Resultado Esperado).")
     validate_: Validation | None = Field(None, alias="validate")
     if_fails: list[str] = Field(default_factory=list)
-    rollback: RollbackAction | None = None
-    irreversible: str | None = Field(None, description="Why this step cannot be rolled back.")
+    rollback: RollbackAction | None = Field(
+        None,
+        description="How to undo the step; or {none-needed: <reason>} when the step leaves nothing to undo "
+        "(a drill after it still rolls back completely).",
+        json_schema_extra=_none_needed_schema,
+    )
+    # Filled from ``rollback: {none-needed: <reason>}`` (see _nothing_to_undo): a
+    # field of its own, so everything that reads ``rollback`` as an action
+    # (emitters, lint rules, actions()) stays right without knowing this form.
+    none_needed: SkipJsonSchema[str | None] = Field(None, alias=NONE_NEEDED)
+    irreversible: str | None = Field(
+        None, description="Why this step cannot be rolled back (a drill at or after it cannot pass; "
+        "use rollback: {none-needed: <reason>} when there is simply nothing to undo).")
     interruptible: bool | None = Field(
         None,
         description="Run the step asynchronously so that a graceful stop (Ctrl-C in procc run) "
@@ -238,11 +270,57 @@ class Step(Action):
             raise ValueError("step id must be a lowercase slug like 'switch-release'")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nothing_to_undo(cls, data: Any) -> Any:
+        # A well-formed ``rollback: {none-needed: <reason>}`` moves to its own
+        # field; any other use of the word is left to _rollback_form, which
+        # reports it at the rollback's own position.
+        if not isinstance(data, dict):
+            return data
+        if NONE_NEEDED in data:
+            raise ValueError(f"'{NONE_NEEDED}' goes under 'rollback': rollback: {{{NONE_NEEDED}: <reason>}}")
+        rb = data.get("rollback")
+        if isinstance(rb, dict) and list(rb) == [NONE_NEEDED] and _reason_ok(rb[NONE_NEEDED]):
+            data = {k: v for k, v in data.items() if k != "rollback"}
+            data[NONE_NEEDED] = rb[NONE_NEEDED].strip()
+        return data
+
+    @field_validator("rollback", mode="before")
+    @classmethod
+    def _rollback_form(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower().replace("_", "-") in (NONE_NEEDED, "none"):
+            raise ValueError(f"say why there is nothing to undo: rollback: {{{NONE_NEEDED}: <reason>}}")
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and key != NONE_NEEDED and \
+                        key.lower().replace("_", "-").replace(" ", "-") == NONE_NEEDED:
+                    raise ValueError(f"write '{NONE_NEEDED}' (with a hyphen): rollback: {{{NONE_NEEDED}: <reason>}}")
+        if isinstance(value, dict) and NONE_NEEDED in value:
+            if len(value) > 1:
+                raise ValueError(f"'{NONE_NEEDED}' stands alone: a rollback either runs something or says "
+                                 "there is nothing to undo, not both")
+            raise ValueError(f"'{NONE_NEEDED}' needs its reason as text: rollback: {{{NONE_NEEDED}: <reason>}}")
+        return value
+
     @model_validator(mode="after")
     def _rollback_or_reason(self) -> Step:
         if self.rollback is not None and self.irreversible is not None:
             raise ValueError("a step has either 'rollback' or 'irreversible', not both")
+        if self.none_needed is not None and self.irreversible is not None:
+            raise ValueError(f"a step is either irreversible or has nothing to undo "
+                             f"(rollback: {{{NONE_NEEDED}: ...}}), not both")
         return self
+
+    @property
+    def undo(self) -> Literal["rollback", "none-needed", "irreversible", "none"]:
+        """How a failure after this step started treats it: its rollback runs, nothing needs undoing,
+        it cannot be undone, or nothing was declared (a read-only step)."""
+        if self.rollback is not None:
+            return "rollback"
+        if self.none_needed is not None:
+            return "none-needed"
+        return "irreversible" if self.irreversible is not None else "none"
 
 
 ParamType = Literal["string", "int", "float", "duration", "bool", "port", "path", "url"]

@@ -665,6 +665,15 @@ class _Builder:
                     # Undoing a step loads what the step loaded: as many hosts at once, no more.
                     block["throttle"] = step.throttle
                 tasks.append(block)
+            elif step.none_needed is not None:
+                # Nothing to undo: the step counts as rolled back, so a drill after
+                # it ends in a full rollback, not a partial one.
+                task = self.setfact(
+                    f"{p} | {w['none_needed_task']}",
+                    {"procc_rolled_back": f"{{{{ procc_rolled_back + [{k}] }}}}"}, ["rollback", "always"],
+                    when=f"{started} and {NOT_CHECK}", kind="rollback-ok")
+                task["vars"] = {**tag_vars(k), **task["vars"]}
+                tasks.append(task)
             elif step.irreversible is not None:
                 task = self.setfact(
                     f"{p} | {w['irreversible_task']}",

@@ -223,7 +223,7 @@ class _View:
             "heading": f"{w['step']} {k}: {md.inline(s.title)}",
             "minutes": self.duration(s.minutes),
             "criticality": enum(self.lang, s.criticality),
-            "rollback_available": w["yes"] if has_rb else w["no"],
+            "rollback_available": w["yes"] if has_rb else w["none_needed_short"] if s.none_needed else w["no"],
             "changes": self.changes_text(s),
             "block": self.action_block(s),
             "notes": self.action_notes(s),
@@ -232,6 +232,7 @@ class _View:
             "if_fails": [md.inline(x) for x in s.if_fails],
             "rollback": None,
             "irreversible": md.inline(s.irreversible) if s.irreversible else None,
+            "none_needed": md.inline(s.none_needed) if s.none_needed else None,
             "tags": f"step{k}" + (f", {s.id}" if s.id else ""),
             "throttle": w["step_throttle_n"].format(n=s.throttle) if s.throttle is not None else "",
         }

@@ -284,6 +284,9 @@ def rollback_commands(src: Source, steps: list[int], params: dict[str, str],
     out: list[tuple[int, str]] = []
     for k in sorted(steps, reverse=True):
         step = src.procedure.steps[k - 1]
+        if step.none_needed is not None:
+            out.append((k, f"# nothing to undo: {step.none_needed}"))
+            continue
         if step.rollback is None:
             out.append((k, f"# irreversible: {step.irreversible or 'no rollback declared'}"))
             continue

@@ -4,7 +4,8 @@
 #   scripts/test.sh            what CI runs, from a fresh machine: system packages, the venv,
 #                              freshness of the committed outputs, procc lint, ruff,
 #                              import-linter, mypy, the whole pytest suite (pytest-xdist),
-#                              a mutation smoke run, Molecule. Extra arguments go to pytest.
+#                              a mutation smoke run, Molecule (scripts/molecule.sh: every scenario,
+#                              then "faults survived: X of Y"). Extra arguments go to pytest.
 #   scripts/test.sh --fast     the developer's loop: ruff and the unit layer only (the tests
 #                              with none of the layer markers slow, ansible, postgres, ssh,
 #                              molecule, browser): no apt, no services, no Ansible run; the
@@ -49,10 +50,5 @@ echo "== pytest"
 pytest -q -p no:cacheprovider --durations=15 -n auto --dist loadgroup "$@"
 echo "== mutation smoke run (compiler/markdown.py; the whole core: scripts/mutation.sh, tests/MUTATION.md)"
 ./scripts/mutation.sh --smoke
-if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
-  echo "== molecule (drills as converges)"
-  for scenario in molecule/*/; do
-    name=$(basename "$scenario")
-    molecule test -s "$name"
-  done
-fi
+echo "== molecule (every scenario on real SSH hosts; drills at every step of the catalog: scripts/molecule.sh)"
+./scripts/molecule.sh

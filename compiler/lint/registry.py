@@ -11,6 +11,7 @@ from compiler.lint.rules.curl_pipe_shell import CurlPipeShell
 from compiler.lint.rules.db_backup_preflight import DbBackupPreflight
 from compiler.lint.rules.db_integrity_validation import DbIntegrityValidation
 from compiler.lint.rules.db_restore_rollback import DbRestoreRollback
+from compiler.lint.rules.drill_never_passes import DrillNeverPasses
 from compiler.lint.rules.escalation_contacts import EscalationContacts
 from compiler.lint.rules.final_validation_empty import FinalValidationEmpty
 from compiler.lint.rules.final_validation_health import FinalValidationHealth
@@ -45,6 +46,7 @@ RULES: list[type[Rule]] = [
     InteractiveCommand,
     CommandSubstitutionArgument,
     ReadOnlyChanges,
+    DrillNeverPasses,
     # sre
     TroubleshootingMissing,
     SuccessMetricsNumeric,

@@ -11,13 +11,16 @@ from compiler.parse import Source
 
 
 class StepMissingRollback(Rule):
-    """A step that changes the system has neither ``rollback`` nor ``irreversible``.
+    """A step that changes the system has no ``rollback`` and does not say why.
 
     Read-only steps (``df``, ``cat``, ``curl`` GET, ``systemctl status`` ...)
     need no rollback. Any other command, a redirection to a file, a module
-    that is not read-only or a role counts as a change. A change that cannot
-    be undone is declared with ``irreversible: <reason>``, which the runbook
-    and the playbook's failure summary both name.
+    that is not read-only or a role counts as a change. A change that leaves
+    nothing to undo (a cache purge, evidence kept on purpose) says so with
+    ``rollback: {none-needed: <reason>}``: it counts as rolled back, so drills
+    still pass. A change that cannot be undone is declared with
+    ``irreversible: <reason>``, which the runbook and the playbook's failure
+    summary both name (and no drill at or after it can pass).
 
     Bad::
 
@@ -34,6 +37,11 @@ class StepMissingRollback(Rule):
             run: ln -sfn /opt/app/releases/{{ release }} /opt/app/current
             rollback:
               run: ln -sfn /opt/app/releases/{{ previous }} /opt/app/current
+          - title: Vaciar la cache
+            minutes: 1
+            run: rm -rf /var/cache/app/*
+            rollback:
+              none-needed: la cache se regenera sola en la siguiente peticion
     """
 
     id = "step-missing-rollback"
@@ -43,12 +51,12 @@ class StepMissingRollback(Rule):
 
     def check(self, source: Source) -> Iterator[Diagnostic]:
         for i, step in enumerate(source.procedure.steps):
-            if step.rollback is not None or step.irreversible is not None:
+            if step.undo != "none":
                 continue
             where = step_change(step, ("steps", i), source)
             if where is not None:
                 yield self.report(
                     source, where,
                     f"step {i + 1} '{step.title}' changes the system but has no rollback; "
-                    "add 'rollback' or 'irreversible: <reason>'",
+                    "add 'rollback', 'rollback: {none-needed: <reason>}' or 'irreversible: <reason>'",
                 )
