@@ -102,6 +102,37 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _molecule(args: argparse.Namespace) -> int:
+    """``procc molecule``: a Molecule scenario drilling every step of one procedure on real test hosts."""
+    from compiler import molecule, project
+    from compiler.parse import parse_file
+
+    root = project.find_root()
+    src = project.resolve_one(args.proc, root)
+    source = parse_file(src, project.display(src, root))
+    slug = source.procedure.id.lower()
+    out = Path(args.out) if args.out else Path("molecule") / slug
+    out = out if out.is_absolute() else Path.cwd() / out
+    if not 1 <= args.hosts <= 50:
+        raise UsageError("procc molecule: --hosts must be between 1 and 50")
+    scenario = molecule.generate(source.procedure, out, root, hosts=args.hosts, lang=args.lang,
+                                 source=source.display)
+    written = 0
+    for rel, text in sorted(scenario.files.items()):
+        path = out / rel
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"procc molecule: cannot create {path.parent}: {exc.strerror or exc}") from None
+        if project.write(project.Output(path, text)):
+            written += 1
+            print(f"wrote {project.display(path, root)}")
+    print(f"procc molecule: scenario '{scenario.name}' for {source.procedure.id} in {project.display(out, root)} "
+          f"({args.hosts} host(s), {len(source.procedure.steps)} drill(s)), {written} file(s) changed; "
+          f"fill in prepare.yml, then: molecule test -s {scenario.name}")
+    return 0
+
+
 def _awx(args: argparse.Namespace) -> int:
     """``procc awx``: job template definitions and surveys for AWX / Automation Controller."""
     from compiler import awx, project
@@ -275,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--survey-defaults", action="store_true",
                    help="put parameter defaults in the survey (AWX then always sends them, over inventory vars)")
     p.set_defaults(func=_awx)
+
+    p = sub.add_parser("molecule", help="write a Molecule scenario that drills every step of a procedure "
+                                        "on real SSH test hosts")
+    p.add_argument("proc", metavar="PROC", help="procedure file or id")
+    p.add_argument("--out", metavar="DIR", help="scenario directory (default: molecule/<proc id in lowercase>)")
+    p.add_argument("--hosts", type=int, default=2, metavar="N", help="test hosts (default: %(default)s)")
+    p.add_argument("--lang", choices=LANGS, default="es", help="language of the playbook's task names (default: es)")
+    p.set_defaults(func=_molecule)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the procedure format")
     p.set_defaults(func=_schema)

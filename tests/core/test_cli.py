@@ -25,6 +25,7 @@ SMOKE: dict[str, tuple[list[str], set[int], str]] = {
     "init": (["init", "new-project"], {0}, "created"),
     "awx": (["awx", "PROC-TEST-001"], {0}, "wrote awx/PROC-TEST-001-four-steps.survey.json"),
     "schema": (["schema"], {0}, '"$schema"'),
+    "molecule": (["molecule", "PROC-TEST-001"], {0}, "wrote molecule/proc-test-001/molecule.yml"),
     "run": (["run", "PROC-TEST-404", "--no-record"], {2}, "PROC-TEST-404"),
     "history": (["history", "PROC-TEST-001"], {0}, "no recorded runs"),
     "rollback": (["rollback", "PROC-TEST-001", "--run", "no-such-run", "-e", "workdir=/w", "--no-record"], {2}, "no-such-run"),
