@@ -464,6 +464,9 @@ TABLES: dict[Lang, dict[str, str]] = {"es": _ES, "en": _EN}
 _KPI: dict[str, dict[str, str]] = {
     "es": {
         "rate": "{p}% (basado en ultimas {n} ejecuciones)",
+        "rate_one": "{p}% (basado en la ultima ejecucion)",
+        "tested_run": "{n} ejecucion correcta", "tested_runs": "{n} ejecuciones correctas",
+        "tested_drill": "{n} simulacro superado", "tested_drills": "{n} simulacros superados",
         "last": "{date} - {outcome} ({who}, {dur})",
         "total": "Ejecuciones Totales", "rate_label": "Tasa de Exito", "avg": "Tiempo Promedio",
         "min": "Tiempo Minimo", "max": "Tiempo Maximo", "rollbacks": "Rollbacks Ejecutados",
@@ -479,6 +482,9 @@ _KPI: dict[str, dict[str, str]] = {
     },
     "en": {
         "rate": "{p}% (based on the last {n} runs)",
+        "rate_one": "{p}% (based on the last run)",
+        "tested_run": "{n} successful run", "tested_runs": "{n} successful runs",
+        "tested_drill": "{n} drill passed", "tested_drills": "{n} drills passed",
         "last": "{date} - {outcome} ({who}, {dur})",
         "total": "Total Runs", "rate_label": "Success Rate", "avg": "Average Time",
         "min": "Minimum Time", "max": "Maximum Time", "rollbacks": "Rollbacks Executed",

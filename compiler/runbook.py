@@ -40,6 +40,8 @@ class Kpis:
     stats: list[tuple[str, str]] = field(default_factory=list)
     step_times: list[list[str]] = field(default_factory=list)
     step_time_header: list[str] = field(default_factory=list)
+    # "Testeado en": per environment, the last successful run or passed drill.
+    tested: list[str] = field(default_factory=list)
 
 
 _ENV: Environment | None = None
@@ -425,7 +427,7 @@ class _View:
             "annexes": annexes,
             "changelog": [[md.cell(c.version), c.date.isoformat(), md.cell(c.author), md.cell(c.changes)]
                           for c in p.changelog],
-            "approvals": self.approvals(),
+            "approvals": self.approvals(kpis),
             "created": created.isoformat(),
             "next_review": next_review.isoformat(),
         }
@@ -486,7 +488,7 @@ class _View:
         return [{"title": md.inline(a.title), "block": self.action_block(a), "notes": self.action_notes(a)}
                 for a in items]
 
-    def approvals(self) -> list[tuple[str, str]]:
+    def approvals(self, kpis: Kpis) -> list[tuple[str, str]]:
         a = self.proc.approvals
         w = self.w
         pend = w["pending"]
@@ -500,8 +502,10 @@ class _View:
         out.append((w["reviewed_by"], reviewed))
         out.append((w["approved_by"], sign(a.approved_by) if a.approved_by else pend))
         tested = a.tested_in
-        out.append((w["tested_in"],
-                    f"{md.inline(tested.env)} - {tested.date.isoformat() if tested.date else pend}" if tested else pend))
+        # What the source says, then what the run history proves (already escaped).
+        proven = ([f"{md.inline(tested.env)} - {tested.date.isoformat() if tested.date else pend}"] if tested
+                  else []) + kpis.tested
+        out.append((w["tested_in"], "; ".join(proven) or pend))
         return out
 
 

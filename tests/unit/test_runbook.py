@@ -34,7 +34,7 @@ def test_duration_words(lang: r.Lang, one: str, many: str, half: str) -> None:
     ("# h", "\\# h"),
     ("C(a)C(b)", "`a``b`"),
     ("xC(a)", "xC(a)"),
-    ("I(a_b) B(<x>)", "*a_b* **&lt;x&gt;**"),
+    ("I(a_b) B(<x>)", "*a_b* **\\<x>**"),
     ("C(a `b`)", "`` a `b` ``"),
     ("", ""),
 ])
@@ -161,7 +161,7 @@ def test_step_view_of_expected_and_irreversible() -> None:
     view = r._View(parse_text(text, "p.yml"), "en", "p.yml")
     step = view.step(1, view.proc.steps[0])
     assert step["expected"] == ""
-    assert step["irreversible"] == "No se puede deshacer &lt;b&gt;"
+    assert step["irreversible"] == "No se puede deshacer \\<b>"
     assert step["rollback"] is None
     assert step["heading"] == "Step 1: Crear marca"
     clean = r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml")
@@ -215,5 +215,5 @@ def test_front_matter_annexes_source_and_improvement() -> None:
         ("Annex A: Useful Commands", "", None), ("Annex B: Quick Checklist", "", None),
         ("Annex C: Uno", "Texto uno", "```bash\nls\n```"), ("Annex D: Dos", "", None)]
     assert built["source"] == "a'b.yml"
-    assert built["improvement"] == "Mejorar &lt;b&gt;"
+    assert built["improvement"] == "Mejorar \\<b>"
     assert r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml").build(r.Kpis())["improvement"] == ""
