@@ -173,13 +173,14 @@ class _View:
         if act.role is not None:
             doc = self.roles.get(act.role_fqcn)
             if doc is not None:
-                short = _ansible_doc(doc.short)
+                doc_short, doc_lines = doc.text(self.lang)
+                short = _ansible_doc(doc_short)
                 # A note is a whole emphasized paragraph: without final
                 # punctuation Markdown linters take it for a heading (MD036).
                 if not short.endswith((".", "!", "?", ":")):
                     short += "."
                 notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}: {short}")
-                notes.extend(_ansible_doc(d) for d in doc.description)
+                notes.extend(_ansible_doc(d) for d in doc_lines)
             else:
                 notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}.")
         if act.where == "controller":

@@ -28,16 +28,9 @@ def _tokens(text: str) -> set[str]:
 
 # Words both runbooks rightly hold: the same in both languages (final, real, normal), or the
 # technical English the team's Spanish template uses itself (rollback, checks, hosts, troubleshooting).
-SHARED = frozenset("""
-ansible backup backups bash become builtin check checklist checks fail final flight forks host hosts http https
-irreversible kpis normal pass percentage post probable procc real rollback rollbacks serial tests throttle
-troubleshooting variables version would
-""".split())
+SHARED = frozenset(["ansible", "backup", "backups", "bash", "become", "builtin", "check", "checklist", "checks", "fail", "final", "flight", "forks", "host", "hosts", "http", "https", "irreversible", "kpis", "normal", "pass", "percentage", "post", "probable", "procc", "real", "rollback", "rollbacks", "serial", "tests", "throttle", "troubleshooting", "variables", "version", "would"])
 # English words of the Spanish template (plantilla-procedimiento-backend.md): not Spanish words.
-TEMPLATE_ENGLISH = frozenset("""
-date demand example health maintenance metrics monitoring name proc procedure production rate requests
-staging status text total type user
-""".split())
+TEMPLATE_ENGLISH = frozenset(["date", "demand", "example", "health", "maintenance", "metrics", "monitoring", "name", "proc", "procedure", "production", "rate", "requests", "staging", "status", "text", "total", "type", "user"])
 SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"
 
 
@@ -140,3 +133,51 @@ def test_no_html_entities_in_the_markdown_source() -> None:
     text = runbook.render(parse_file(ROOT / "procedures" / "PROC-BACKEND-001-deploy-release.yml").procedure, "es")
     assert "- [ ] `bash` version 5.0 o superior" in text
     assert "releases/\\<release\\>" not in text and "releases/\\<release>" in text
+
+
+def test_role_descriptions_in_the_runbooks_language(tmp_path: Path) -> None:
+    from compiler.loader import load_role_docs
+
+    roles = load_role_docs(ROOT / "roles", "procc.ops")
+    src = parse_file(ROOT / "procedures" / "PROC-BACKEND-001-deploy-release.yml")
+    es = runbook.render(src.procedure, "es", source="x.yml", roles=roles)
+    en = runbook.render(src.procedure, "en", source="x.yml", roles=roles)
+    assert "_Rol procc.ops.notify: Publica un evento del procedimiento en un webhook de chat._" in es
+    assert "_Role procc.ops.notify: Post a procedure event to a chat webhook._" in en
+    assert "Post a procedure event" not in es and "Publica un evento" not in en
+    # Every role of the collection speaks Spanish in the Spanish runbook.
+    assert {name: doc.text("es")[0] != doc.short for name, doc in roles.items()} == {
+        name: True for name in roles}
+    # A role without a translation falls back to its argument_specs; a broken translation is skipped.
+    meta = tmp_path / "r" / "meta"
+    meta.mkdir(parents=True)
+    (meta / "argument_specs.yml").write_text("argument_specs:\n  main:\n    short_description: Short\n")
+    (meta / "docs.es.yml").write_text("short_description: [")
+    (meta / "docs.fr.yml").write_text("short_description: Court\ndescription: Une ligne\n")
+    doc = load_role_docs(tmp_path)["r"]
+    assert doc.text("es") == ("Short", ()) and doc.text("fr") == ("Court", ("Une ligne",))
+
+
+def test_diagnostics_name_steps_as_the_runbook_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A parse error and a lint finding about the third step both say "Paso 3 (steps[2] ...)"."""
+    from compiler.cli import main
+    from compiler.errors import CompileError
+
+    text = (ROOT / "procedures" / "PROC-BACKEND-001-deploy-release.yml").read_text(encoding="utf-8")
+    bad = text.replace("    criticality: critical\n", "    criticality: critical\n    minutes_x: 1\n", 1)
+    with pytest.raises(CompileError) as exc:
+        parse_text(bad, "p.yml")
+    assert [d.message for d in exc.value.diagnostics] == ["unknown key 'minutes_x' (did you mean 'minutes'?)"]
+    bad = text.replace("    criticality: critical\n", "    criticality: critical\n    timeout: 0\n", 1)
+    with pytest.raises(CompileError) as exc:
+        parse_text(bad, "p.yml")
+    assert exc.value.diagnostics[0].message.startswith("Paso 3 (steps[2].timeout): "), exc.value.diagnostics
+    # In the runbook the same step is "Paso 3".
+    assert "### Paso 3: Activar la release" in runbook.render(parse_text(text, "p.yml"), "es")
+    # A lint finding: step 3 without its expected result.
+    bad = text.replace("    expected: demo-backend started (pid N, release <release>, port P)\n", "", 1)
+    path = tmp_path / "PROC-BACKEND-001-x.yml"
+    path.write_text(bad, encoding="utf-8")
+    main(["lint", str(path)])
+    out = capsys.readouterr().out
+    assert "Paso 3 (steps[2]) 'Activar la release y reiniciar el servicio' has no 'expected' result" in out
