@@ -57,3 +57,14 @@ class CompileError(ProccError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics)
         super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def step_ref(index: int, section: str = "steps") -> str:
+    """A step as the runbook names it, with its place in the source: ``Paso 3 (steps[2])``.
+
+    ``section``: ``steps``, ``preflight`` (``Paso P1``) or ``rollback.steps``
+    (``Paso R1``). The runbook counts from 1, the source's list from 0: a
+    diagnostic gives both, so it can be found in either.
+    """
+    prefix = {"steps": "", "preflight": "P", "rollback.steps": "R"}[section]
+    return f"Paso {prefix}{index + 1} ({section}[{index}])"

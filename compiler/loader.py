@@ -325,11 +325,43 @@ def load_file(path: Path, display: str | None = None) -> tuple[Any, SourceMap, s
 
 @dataclass(frozen=True)
 class RoleDoc:
-    """What a role says about itself in ``meta/argument_specs.yml``."""
+    """What a role says about itself in ``meta/argument_specs.yml``.
+
+    ``translations``: the same per language (``meta/docs.<lang>.yml``, same
+    keys), for runbooks in that language; argument_specs stays the English one.
+    """
 
     name: str
     short: str
     description: tuple[str, ...]
+    translations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def text(self, lang: str) -> tuple[str, tuple[str, ...]]:
+        """The short description and description lines in ``lang`` (else argument_specs' own)."""
+        for tlang, short, desc in self.translations:
+            if tlang == lang:
+                return short, desc
+        return self.short, self.description
+
+
+def _doc_lines(entry: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    desc = entry.get("description") or []
+    if isinstance(desc, str):
+        desc = [desc]
+    return str(entry.get("short_description", "")), tuple(str(d) for d in desc)
+
+
+def _translations(meta: Path) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """``meta/docs.<lang>.yml`` of one role (bad files are skipped, as bad specs are)."""
+    out = []
+    for path in sorted(meta.glob("docs.*.yml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict):
+            out.append((path.name.split(".")[1], *_doc_lines(data)))
+    return tuple(out)
 
 
 def collection_name(root: Path) -> str | None:
@@ -357,13 +389,10 @@ def load_role_docs(roles_dir: Path, collection: str | None = None) -> dict[str, 
             main = data["argument_specs"]["main"]
         except (OSError, yaml.YAMLError, KeyError, TypeError):
             continue
-        desc = main.get("description") or []
-        if isinstance(desc, str):
-            desc = [desc]
         name = spec.parent.parent.name
         if collection:
             name = f"{collection}.{name}"
-        docs[name] = RoleDoc(name, str(main.get("short_description", "")), tuple(str(d) for d in desc))
+        docs[name] = RoleDoc(name, *_doc_lines(main), _translations(spec.parent))
     return docs
 
 

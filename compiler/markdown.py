@@ -17,19 +17,22 @@ from urllib.parse import urlsplit
 _BACKTICKS = re.compile(r"`+")
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
-# Escaped wherever they appear: escapes themselves (\\), code (`), emphasis
-# and strikethrough (* ~), links and images ([ ]), table cells (|), raw HTML,
-# autolinks and quotes (< >), a character reference (&name; &#123;), the
-# closing "#" run of a heading (at the end of the text), and "_" unless it
-# sits between two letters or digits (where it can neither open nor close
-# emphasis).
-_SYNTAX = re.compile(r"[\\`*~\[\]|<>]|&(?=#|[A-Za-z0-9])|(?<![^\W_])_|_(?![^\W_])|#(?=#*$)")
-_HTML = {"<": "&lt;", ">": "&gt;"}
-# At the start of a line a text could open a block: a heading ("#"), a list
-# item ("-", "+", "1." or "1)"), a thematic break or setext underline ("---",
-# "==="), or, with its leading spaces, indented code (the text is stripped
-# before this; "*", "_", ">", "<", "`", "~", "|" and "[" are escaped anywhere).
-_LINE_START = re.compile(r"^([-+=#])|^(\d{1,9})([.)])")
+# Escaped wherever they appear, with a backslash (CommonMark reads "\\<" as
+# a plain "<", and the source stays readable: no "&lt;"): escapes themselves
+# (\\), code (`), emphasis and strikethrough (* ~), links and images ([ ]),
+# table cells (|), raw HTML and autolinks (<: every tag, comment and autolink
+# opens with it, so an escaped "<" leaves a ">" nothing to close), a character
+# reference (&name; &#123;), the closing "#" run of a heading (at the end of
+# the text), and "_" unless it sits between two letters or digits (where it
+# can neither open nor close emphasis). A ">" is syntax only where a line
+# starts (a block quote): escaped there only.
+_SYNTAX = re.compile(r"[\\`*~\[\]|<]|&(?=#|[A-Za-z0-9])|(?<![^\W_])_|_(?![^\W_])|#(?=#*$)")
+# At the start of a line a text could open a block: a heading ("#"), a quote
+# (">"), a list item ("-", "+", "1." or "1)"), a thematic break or setext
+# underline ("---", "==="), or, with its leading spaces, indented code (the
+# text is stripped before this; "*", "_", "<", "`", "~", "|" and "[" are
+# escaped anywhere).
+_LINE_START = re.compile(r"^([-+=#>])|^(\d{1,9})([.)])")
 
 ALLOWED_SCHEMES = ("http", "https", "mailto")
 # Characters a CommonMark autolink cannot hold, or that a reader would not
@@ -66,7 +69,7 @@ def escape(text: str, line_start: bool = True) -> str:
     ``line_start``: the text may begin a line (a list item, a paragraph), so
     what opens a block there is escaped too; a table cell never begins a line.
     """
-    out = _SYNTAX.sub(lambda m: _HTML.get(m.group(0), "\\" + m.group(0)), text)
+    out = _SYNTAX.sub(lambda m: "\\" + m.group(0), text)
     if not line_start:
         return out
     return _LINE_START.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", out)

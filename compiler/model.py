@@ -528,12 +528,18 @@ class FullRollback(Strict):
     steps: list[RollbackStep] = Field(default_factory=list)
 
 
+# A code fence's info string: the language a Markdown renderer highlights.
+FENCE_LANG = r"^[a-z][a-z0-9_+-]{0,30}$"
+
+
 class Problem(Strict):
     problem: str
     symptoms: list[str] = Field(default_factory=list)
     cause: str = ""
     solution: str = ""
     commands: str | None = None
+    language: str = Field("bash", pattern=FENCE_LANG,
+                          description="Language of 'commands' in the runbook's code block (bash, sql, text...).")
     references: list[str] = Field(default_factory=list)
 
 
@@ -566,9 +572,13 @@ class References(Strict):
 
 
 class Annex(Strict):
+    """A free annex. One titled 'Comandos Utiles' (or 'Useful Commands') is the template's Anexo A."""
+
     title: str
     text: str | None = None
     commands: str | None = None
+    language: str = Field("bash", pattern=FENCE_LANG,
+                          description="Language of 'commands' in the runbook's code block (bash, sql, text...).")
     items: list[str] = Field(default_factory=list)
 
 
@@ -632,6 +642,9 @@ class Procedure(Strict):
     forks: int | None = Field(None, ge=1, le=500, description="Parallel connections procc run asks of Ansible "
                               "(ansible-playbook --forks); procc run --forks overrides it.")
     become: bool = False
+    backups: str | None = Field(
+        None, description="Where the backups this procedure makes are kept (the template's 'Ubicacion de "
+        "Backups'); documentation only, may name parameters as {{ name }}.")
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     purpose: Purpose
     prerequisites: Prerequisites = Field(default_factory=lambda: Prerequisites())

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from compiler import shellvars, templating
-from compiler.errors import CompileError, Diagnostic
+from compiler.errors import CompileError, Diagnostic, step_ref
 from compiler.loader import PathKey, SourceMap, load_file, load_text
 from compiler.model import NUMERIC_TYPES, THRESHOLD_REF, Procedure
 
@@ -152,11 +152,18 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
 
 
 def _loc_text(loc: PathKey) -> str:
-    """``("steps", 1, "run")`` as ``steps[1].run``."""
+    """``("steps", 1, "run")`` as ``Paso 2 (steps[1].run)``: the step as the runbook names it, and its path."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "document"
+    out = out or "document"
+    for section, head in (("steps", ("steps",)), ("preflight", ("preflight",)),
+                          ("rollback.steps", ("rollback", "steps"))):
+        n = len(head)
+        index = loc[n] if tuple(loc[:n]) == head and len(loc) > n else None
+        if isinstance(index, int):
+            return step_ref(index, section).replace(")", out[len(f"{section}[{index}]"):] + ")")
+    return out
 
 
 def _code_for(kind: str) -> str:
@@ -179,7 +186,7 @@ def _duplicate_step_ids(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagn
         if sid in seen:
             yield Diagnostic(
                 smap.path, smap.value(("steps", i, "id")),
-                f"duplicate step id '{sid}' (first used by step {seen[sid] + 1})",
+                f"duplicate step id '{sid}' (first used by {step_ref(seen[sid])})",
                 "duplicate-step-id",
             )
         else:
@@ -196,7 +203,7 @@ def _step_throttles(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnosti
         if isinstance(value, int) and not isinstance(value, bool) and value > ceiling:
             yield Diagnostic(
                 smap.path, smap.value(("steps", i, "throttle")),
-                f"step {i + 1} has throttle {value}, above the procedure's throttle {ceiling}: "
+                f"{step_ref(i)} has throttle {value}, above the procedure's throttle {ceiling}: "
                 "a step can only lower it", "throttle-above-procedure",
             )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from compiler import markdown as md
 from compiler import shellvars, templating
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
-from compiler.model import Action, ChangesWhen, Expect, PostAction, Procedure, Step, mutates
+from compiler.model import Action, Annex, ChangesWhen, Expect, PostAction, Procedure, Step, mutates
 from compiler.yamlout import dump
 
 
@@ -39,6 +40,8 @@ class Kpis:
     stats: list[tuple[str, str]] = field(default_factory=list)
     step_times: list[list[str]] = field(default_factory=list)
     step_time_header: list[str] = field(default_factory=list)
+    # "Testeado en": per environment, the last successful run or passed drill.
+    tested: list[str] = field(default_factory=list)
 
 
 _ENV: Environment | None = None
@@ -123,6 +126,7 @@ class _View:
             (w["fleet_throttle"], w["fleet_throttle_n"].format(n=p.throttle) if p.throttle
              else w["fleet_throttle_none"]),
             (w["fleet_forks"], w["fleet_forks_n"].format(n=p.forks) if p.forks else w["fleet_forks_none"]),
+            (w["become"], w["become_yes"] if p.become else w["become_no"]),
         ]
 
     def duration(self, minutes: float) -> str:
@@ -174,13 +178,14 @@ class _View:
         if act.role is not None:
             doc = self.roles.get(act.role_fqcn)
             if doc is not None:
-                short = _ansible_doc(doc.short)
+                doc_short, doc_lines = doc.text(self.lang)
+                short = _ansible_doc(doc_short)
                 # A note is a whole emphasized paragraph: without final
                 # punctuation Markdown linters take it for a heading (MD036).
                 if not short.endswith((".", "!", "?", ":")):
                     short += "."
                 notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}: {short}")
-                notes.extend(_ansible_doc(d) for d in doc.description)
+                notes.extend(_ansible_doc(d) for d in doc_lines)
             else:
                 notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}.")
         if act.where == "controller":
@@ -235,6 +240,8 @@ class _View:
             "none_needed": md.inline(s.none_needed) if s.none_needed else None,
             "tags": f"step{k}" + (f", {s.id}" if s.id else ""),
             "throttle": w["step_throttle_n"].format(n=s.throttle) if s.throttle is not None else "",
+            "timeout": w["step_timeout_n"].format(n=s.timeout) if s.timeout is not None else "",
+            "become": self.become_text(s),
         }
         if has_rb:
             view["if_fails"].append(w["run_rollback_hint"])
@@ -242,6 +249,7 @@ class _View:
             view["rollback"] = {
                 "block": self.action_block(s.rollback),
                 "notes": self.action_notes(s.rollback),
+                "expected": md.inline(s.rollback.expected) if s.rollback.expected else "",
             }
         if s.validate_ is not None:
             v = s.validate_
@@ -252,6 +260,12 @@ class _View:
                 "output": md.fence(v.output, "text") if v.output else None,
             }
         return view
+
+    def become_text(self, act: Action) -> str:
+        """The privilege escalation of one action, when it differs from the procedure's ("" when not)."""
+        if act.become is None or act.become == self.proc.become:
+            return ""
+        return self.w["step_become_yes"] if act.become else self.w["step_become_no"]
 
     def changes_text(self, s: Step) -> str:
         """Whether a step changes the system, and what --check does with it (Markdown)."""
@@ -272,10 +286,28 @@ class _View:
         w = self.w
         lines: list[str] = []
         criteria: list[str] = []
+        health: list[str] = []
         for h in fv.health:
-            lines.append(f"# {' '.join((h.name or 'health').split())}: HTTP {h.status}")
+            name = " ".join((h.name or "health").split())
             refs = list(templating.references(h.url))
-            lines.append(f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' {shellvars.double_quoted(h.url, refs)}")
+            url = shellvars.double_quoted(h.url, refs)
+            # The request the playbook's uri task makes, as curl: the same URL,
+            # redirects followed, 30 s per request, the same retries and delay.
+            retry = f" --retry {h.retries} --retry-delay {h.delay} --retry-all-errors" if h.retries else ""
+            fail = "f" if h.status < 400 else ""
+            lines.append(f"# {name}: HTTP {h.status}")
+            if h.contains is not None:
+                crefs = list(templating.references(h.contains))
+                lines.append(f"curl -{fail}sS -L --max-time 30{retry} {url} | grep -F -- "
+                             f"{shellvars.double_quoted(h.contains, crefs)}")
+            else:
+                lines.append(f"curl -{fail}sS -L --max-time 30{retry} -o /dev/null -w '%{{http_code}}\\n' {url}")
+            bits = [w["health_status"].format(status=h.status)]
+            if h.contains is not None:
+                bits.append(w["health_contains"].format(s=md.code(h.contains)))
+            bits.append(w["health_retries"].format(r=h.retries, d=h.delay) if h.retries else w["health_no_retries"])
+            bits.append(w["health_where_controller"] if h.where == "controller" else w["health_where_targets"])
+            health.append(w["health_check"].format(name=md.inline(name), url=md.code(f"GET {h.url}")) + "; " + "; ".join(bits))
             criteria.append(w["health_item"].format(url=md.code(h.url), status=h.status))
         for m in fv.metrics:
             limit = " ".join(x for x in (f"< {_bound(m.below)}" if m.below is not None else "",
@@ -284,9 +316,10 @@ class _View:
             assert m.run is not None
             lines.append(shellvars.command(m.run, self.proc).text)
             # Escaped once, piece by piece (the description was escaped twice).
-            criteria.append(md.inline(f"{m.name} {limit}")
+            criteria.append(md.code(md.flat(f"{m.name} {limit}"))
                             + (f" ({md.inline(m.description)})" if m.description else ""))
         return {
+            "health": health,
             "health_block": md.fence("\n".join(lines), "bash") if lines else None,
             "criteria": criteria,
             "smoke": self.checks(list(fv.smoke), ""),
@@ -331,7 +364,7 @@ class _View:
         for t in p.prerequisites.tools:
             label = md.code(t.name)
             if t.version:
-                label += " " + w["version_or_higher"].format(v=md.inline(t.version))
+                label += " " + _version(w, t.version)
             if t.note:
                 label += f" ({md.inline(t.note)})"
             tools.append(label)
@@ -350,17 +383,10 @@ class _View:
                 "symptoms": [md.inline(x) for x in pr.symptoms],
                 "cause": md.inline(pr.cause),
                 "solution": md.paragraph(pr.solution),
-                "block": md.fence(pr.commands, "bash") if pr.commands else None,
+                "block": md.fence(pr.commands, pr.language) if pr.commands else None,
                 "references": ", ".join(md.inline(x) for x in pr.references),
             })
-        annexes = []
-        for i, a in enumerate(p.annexes):
-            annexes.append({
-                "heading": f"{w['annex']} {chr(ord('A') + i)}: {md.inline(a.title)}",
-                "text": md.paragraph(a.text) if a.text else "",
-                "block": md.fence(a.commands, "bash") if a.commands else None,
-                "entries": [md.inline(x) for x in a.items],
-            })
+        annexes = self.annexes()
         return {
             "w": w,
             "p": p,
@@ -390,6 +416,7 @@ class _View:
             "params": params,
             "vars_block": self.vars_block(),
             "preflight": self.checks(list(p.preflight), "P"),
+            "backups": self.backups(),
             "fleet": self.fleet(),
             "steps": [self.step(k, s) for k, s in enumerate(p.steps, 1)],
             "final": self.final(),
@@ -407,16 +434,68 @@ class _View:
             "annexes": annexes,
             "changelog": [[md.cell(c.version), c.date.isoformat(), md.cell(c.author), md.cell(c.changes)]
                           for c in p.changelog],
-            "approvals": self.approvals(),
+            "approvals": self.approvals(kpis),
             "created": created.isoformat(),
             "next_review": next_review.isoformat(),
         }
+
+    def backups(self) -> dict[str, Any] | None:
+        """The template's "Ubicacion de Backups": after the pre-flight check that makes the backup.
+
+        ``after``: the index of that check (None: at the end of the section);
+        None when the procedure neither makes a backup nor names a location.
+        """
+        at = next((i for i, c in enumerate(self.proc.preflight) if _calls(c, "backup")), None)
+        if self.proc.backups is None and at is None:
+            return None
+        where = md.code(self.proc.backups) if self.proc.backups else self.w["backups_unset"]
+        return {"after": at, "text": where}
+
+    def annexes(self) -> list[dict[str, Any]]:
+        """The template's Anexo A (Comandos Utiles) and B (Checklist Rapido), then the source's other annexes."""
+        w = self.w
+        src = list(self.proc.annexes)
+        useful = next((a for a in src if _norm(a.title) in _USEFUL_TITLES), None)
+        out = [self.annex("A", w["annex_commands"], useful),
+               {"heading": f"{w['annex']} B: {w['annex_checklist']}", "text": "", "block": None,
+                "entries": self.checklist(), "none": ""}]
+        for i, a in enumerate(x for x in src if x is not useful):
+            out.append(self.annex(chr(ord("C") + i), md.inline(a.title), a))
+        return out
+
+    def annex(self, letter: str, title: str, a: Annex | None) -> dict[str, Any]:
+        return {
+            "heading": f"{self.w['annex']} {letter}: {title}",
+            "text": md.paragraph(a.text) if a is not None and a.text else "",
+            "block": md.fence(a.commands, a.language) if a is not None and a.commands else None,
+            "entries": [md.inline(x) for x in a.items] if a is not None else [],
+            "none": self.w["none"] if a is None else "",
+        }
+
+    def checklist(self) -> list[str]:
+        """The template's quick checklist, filled from the procedure."""
+        w, p = self.w, self.proc
+        pre = p.preflight
+        items = [w["cl_preflight"].format(n=len(pre)) if len(pre) > 1
+                 else (w["cl_prereqs"] + (" (P1)" if pre else ""))]
+        backup = [i for i, c in enumerate(pre, 1) if _calls(c, "backup")]
+        if backup or p.backups:
+            where = f" ({', '.join(f'P{i}' for i in backup)})" if backup else ""
+            items.append(w["cl_backup"] + where + (f": {md.code(p.backups)}" if p.backups else ""))
+        else:
+            items.append(w["cl_backup_none"])
+        notified = [i for i, c in enumerate(pre, 1) if _calls(c, "notify")]
+        items.append(w["cl_notified"] + f" ({', '.join(f'P{i}' for i in notified)})" if notified
+                     else w["cl_notified_none"])
+        items.extend(w["cl_step"].format(k=k, title=md.span(s.title)) for k, s in enumerate(p.steps, 1))
+        items.extend([w["cl_final"], w["cl_monitoring"], w["cl_docs"]])
+        return items
 
     def post_actions(self, items: list[PostAction]) -> list[dict[str, Any]]:
         return [{"title": md.inline(a.title), "block": self.action_block(a), "notes": self.action_notes(a)}
                 for a in items]
 
-    def approvals(self) -> list[tuple[str, str]]:
+    def approvals(self, kpis: Kpis) -> list[tuple[str, str]]:
         a = self.proc.approvals
         w = self.w
         pend = w["pending"]
@@ -430,9 +509,34 @@ class _View:
         out.append((w["reviewed_by"], reviewed))
         out.append((w["approved_by"], sign(a.approved_by) if a.approved_by else pend))
         tested = a.tested_in
-        out.append((w["tested_in"],
-                    f"{md.inline(tested.env)} - {tested.date.isoformat() if tested.date else pend}" if tested else pend))
+        # What the source says, then what the run history proves (already escaped).
+        proven = ([f"{md.inline(tested.env)} - {tested.date.isoformat() if tested.date else pend}"] if tested
+                  else []) + kpis.tested
+        out.append((w["tested_in"], "; ".join(proven) or pend))
         return out
+
+
+# Titles of the source annex that is the template's Anexo A (compared without accents or case).
+_USEFUL_TITLES = frozenset({"comandos utiles", "useful commands"})
+
+
+def _norm(text: str) -> str:
+    """``text`` lower-case, without accents, spaces collapsed (to compare titles)."""
+    plain = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in plain if not unicodedata.combining(c)).lower().split())
+
+
+def _calls(act: Action, role: str) -> bool:
+    """Whether ``act`` calls the role ``role`` (short name or any collection's)."""
+    return act.role is not None and act.role_fqcn.rsplit(".", 1)[-1] == role
+
+
+def _version(w: Mapping[str, str], version: str) -> str:
+    """A tool's version: ">=5.0" as the template words it ("version 5.0 o superior"), else as code."""
+    m = re.fullmatch(r">=\s*([0-9][0-9A-Za-z.+-]*)", version.strip())
+    if m:
+        return w["version_or_higher"].format(v=m.group(1))
+    return w["version_is"].format(v=md.code(md.flat(version)))
 
 
 def _ansible_doc(text: str) -> str:

@@ -102,7 +102,7 @@ def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
     rate = None
     if window:
         ok = sum(1 for r in window if r.succeeded)
-        rate = w["rate"].format(p=round(100 * ok / len(window)), n=len(window))
+        rate = w["rate" if len(window) > 1 else "rate_one"].format(p=round(100 * ok / len(window)), n=len(window))
     history_rows = [_row(w, r) for r in reversed(listed[-TABLE_ROWS:])]
     drill_rows = [_row(w, r) for r in reversed(drills[-TABLE_ROWS:])]
     stats: list[tuple[str, str]] = []
@@ -132,8 +132,25 @@ def kpis_from_runs(runs: list[Run], source: Source, lang: Lang = "es") -> Kpis:
         stats.append((w["drills"], f"{len(drills)} ({passed} {w['yes']})"))
     step_times, header = _step_times(w, real, source)
     return Kpis(last_run=last_run, success_rate=rate, history_rows=history_rows,
-                drill_rows=drill_rows, stats=stats, step_times=step_times,
+                drill_rows=drill_rows, stats=stats, step_times=step_times, tested=_tested(w, real, drills),
                 step_time_header=header)
+
+
+def _tested(w: dict[str, str], real: list[Run], drills: list[Run]) -> list[str]:
+    """Where the procedure was proven: per environment, its last successful run or passed drill ("Testeado en")."""
+    seen: dict[str, list[Run]] = {}
+    for r in [*real, *drills]:
+        if r.succeeded:
+            seen.setdefault(str(r.get("environment") or "local"), []).append(r)
+    out = []
+    for env, runs in sorted(seen.items()):
+        last = max(str(r.get("start", ""))[:10] for r in runs)
+        n_real = sum(1 for r in runs if not r.drill)
+        n_drill = len(runs) - n_real
+        counts = [w["tested_runs" if n_real > 1 else "tested_run"].format(n=n_real)] if n_real else []
+        counts += [w["tested_drills" if n_drill > 1 else "tested_drill"].format(n=n_drill)] if n_drill else []
+        out.append(f"{_text(env)} - {_text(last)} ({', '.join(counts)})")
+    return out
 
 
 def _step_times(w: dict[str, str], real: list[Run], source: Source,

@@ -95,7 +95,7 @@ def test_bad_fleet_values_are_positioned_errors(keys: str, col: int, words: str)
 def test_a_step_cannot_loosen_the_procedures_throttle() -> None:
     text = _source("throttle: 2\n", "    throttle: 5\n")
     line = text.splitlines().index("    throttle: 5") + 1
-    assert _errors(text) == [(line, 15, "step 1 has throttle 5, above the procedure's throttle 2: "
+    assert _errors(text) == [(line, 15, "Paso 1 (steps[0]) has throttle 5, above the procedure's throttle 2: "
                               "a step can only lower it", "throttle-above-procedure")]
     assert _errors(_source("throttle: 2\n", "    throttle: 1\n")) == []
 

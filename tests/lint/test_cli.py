@@ -48,7 +48,7 @@ def test_error_exits_1_with_compiler_style_lines(procc: Procc) -> None:
     res = procc("lint", TODAY, _rel(BAD))
     assert res.code == 1
     assert res.out.splitlines()[0] == (
-        f"{_rel(BAD)}:27:5: error: step 1 'Crear marca' has commands but no validation; "
+        f"{_rel(BAD)}:27:5: error: Paso 1 (steps[0]) 'Crear marca' has commands but no validation; "
         "add 'validate' [step-missing-validation]")
 
 
@@ -102,7 +102,7 @@ def test_suppression_is_reported_with_its_reason(procc: Procc, tmp_path: Path) -
                                       "reason: El paso se valida en el paso siguiente}\n")
     res = procc("lint", TODAY, "--strict", str(src))
     assert res.code == 0, res.out
-    assert "suppressed: step 1 'Crear marca' has commands but no validation" in res.out
+    assert "suppressed: Paso 1 (steps[0]) 'Crear marca' has commands but no validation" in res.out
     assert "(reason: El paso se valida en el paso siguiente)" in res.out
     assert res.out.rstrip().endswith("1 suppressed")
     sarif = json.loads(procc("lint", TODAY, "--format=sarif", str(src)).out)
@@ -138,7 +138,7 @@ def test_json_format(procc: Procc) -> None:
     assert data["findings"] == [{
         "path": _rel(BAD), "line": 27, "col": 5, "severity": "error",
         "rule": "step-missing-validation",
-        "message": "step 1 'Crear marca' has commands but no validation; add 'validate'",
+        "message": "Paso 1 (steps[0]) 'Crear marca' has commands but no validation; add 'validate'",
         "perspectives": ["devops"],
     }]
 
@@ -165,10 +165,10 @@ def test_github_format(procc: Procc) -> None:
     lines = res.out.splitlines()
     assert lines[0] == (
         f"::warning file={_rel(WARN)},line=27,col=5,title=step-missing-if-fails::"
-        "step 1 'Crear marca' has no 'if_fails' guidance [step-missing-if-fails]")
+        "Paso 1 (steps[0]) 'Crear marca' has no 'if_fails' guidance [step-missing-if-fails]")
     assert lines[1] == (
         f"::error file={_rel(BAD)},line=27,col=5,title=step-missing-validation::"
-        "step 1 'Crear marca' has commands but no validation; add 'validate' [step-missing-validation]")
+        "Paso 1 (steps[0]) 'Crear marca' has commands but no validation; add 'validate' [step-missing-validation]")
     assert lines[-1].startswith("procc lint: 2 file(s)")
 
 

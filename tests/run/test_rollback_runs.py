@@ -79,7 +79,7 @@ def test_rollback_of_a_run_works_on_its_files_is_recorded_and_refused_once_done(
     text = md.read_text(encoding="utf-8")
     assert "- **Rollbacks Ejecutados:** 3 (2 con procc rollback)" in text
     assert "- **Ejecuciones Totales:** 1" in text
-    assert "**Tasa de Exito:** 0% (basado en ultimas 1 ejecuciones)" in text
+    assert "**Tasa de Exito:** 0% (basado en la ultima ejecucion)" in text
 
 
 def test_a_run_that_rolled_back_cleanly_is_not_rolled_back_again(tmp_path: Path) -> None:

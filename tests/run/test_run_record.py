@@ -45,7 +45,7 @@ def test_success_and_drill_are_recorded(tmp_path: Path) -> None:
     res = procc(root, "compile", "-q")
     assert res.returncode == 0, res.stderr
     md = next((root / "docs" / "backend" / "procedures").glob("PROC-TEST-001*.md")).read_text()
-    assert "**Tasa de Exito:** 100% (basado en ultimas 1 ejecuciones)" in md
+    assert "**Tasa de Exito:** 100% (basado en la ultima ejecucion)" in md
     assert "simulacro (procc_fail_at=3)" in md
     assert procc(root, "check").returncode == 0
     hist = procc(root, "history", "PROC-TEST-001", "--json")

@@ -75,7 +75,7 @@ def test_malformed_history_line_is_skipped_with_file_and_line(
     # The good run around the bad line still counts.
     runbook = (catalog / "docs" / "backend" / "procedures" / "PROC-BACKEND-001-deploy-release.md").read_text(
         encoding="utf-8")
-    assert "**Tasa de Exito:** 100% (basado en ultimas 1 ejecuciones)" in runbook
+    assert "**Tasa de Exito:** 100% (basado en la ultima ejecucion)" in runbook
     assert runbook.count("| Ana Ruiz |") == 1
 
 

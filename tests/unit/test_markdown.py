@@ -66,7 +66,10 @@ def test_code_span_delimiters_and_padding(text: str, expected: str) -> None:
     ("a & b", "a & b", "a & b"),
     ("&amp;", "\\&amp;", "\\&amp;"),
     ("&#12;", "\\&#12;", "\\&#12;"),
-    ("<b>", "&lt;b&gt;", "&lt;b&gt;"),
+    ("<b>", "\\<b>", "\\<b>"),
+    ("> cita", "\\> cita", "> cita"),  # a quote only where a line starts
+    (">=5.0 y a > b", "\\>=5.0 y a > b", ">=5.0 y a > b"),
+    ("<!-- x -->", "\\<!-- x -->", "\\<!-- x -->"),
     ("a|b", "a\\|b", "a\\|b"),
     ("[l](u)", "\\[l\\](u)", "\\[l\\](u)"),
     ("a\\b", "a\\\\b", "a\\\\b"),
@@ -87,7 +90,7 @@ def test_flat_joins_every_whitespace_run() -> None:
 def test_inline_cell_span() -> None:
     assert md.inline("# a\n|b|") == "\\# a \\|b\\|"
     assert md.cell("# a\n|b|") == "# a \\|b\\|"
-    assert md.span("- a\n<b>") == "- a &lt;b&gt;"
+    assert md.span("- a\n<b>") == "- a \\<b>"
     assert md.cell("1. x") == "1. x"
     assert md.span("+ x") == "+ x"
 
@@ -136,7 +139,7 @@ def test_link_is_an_autolink_only_for_a_safe_url() -> None:
     assert md.link("mailto:a@b.c") == "<mailto:a@b.c>"
     assert md.link("javascript:alert(1)") == "javascript:alert(1)"
     assert md.link("[x](javascript:y)") == "\\[x\\](javascript:y)"
-    assert md.link("# not <b>") == "\\# not &lt;b&gt;"
+    assert md.link("# not <b>") == "\\# not \\<b>"
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -47,7 +47,7 @@ def test_parse_file_keeps_the_display_name_and_the_digest(tmp_path: Path) -> Non
      ["p.yml:3:1: error: missing required key 'title' in the procedure [missing-key]",
       "p.yml:5:1: error: unknown key 'titel' (did you mean 'title'?) [unknown-key]"]),
     ("    minutes: 2", "    minuts: 2",
-     ["p.yml:27:5: error: missing required key 'minutes' in steps[0] [missing-key]",
+     ["p.yml:27:5: error: missing required key 'minutes' in Paso 1 (steps[0]) [missing-key]",
       "p.yml:28:5: error: unknown key 'minuts' (did you mean 'minutes'?) [unknown-key]"]),
     ("    validate:\n      run: test", "    validate:\n      rnu: x\n      run: test",
      ["p.yml:32:7: error: unknown key 'rnu' (did you mean 'run'?) [unknown-key]"]),
@@ -67,7 +67,7 @@ def test_parse_file_keeps_the_display_name_and_the_digest(tmp_path: Path) -> Non
      ["p.yml:18:10: error: parameters.workdir.env: env must be an environment variable name [invalid-value]"]),
     ("  - title: Crear marca", "  - id: a\n    title: Uno\n    minutes: 1\n    run: 'true'\n    irreversible: x\n"
      "  - id: a\n    title: Crear marca",
-     ["p.yml:32:9: error: duplicate step id 'a' (first used by step 1) [duplicate-step-id]"]),
+     ["p.yml:32:9: error: duplicate step id 'a' (first used by Paso 1 (steps[0])) [duplicate-step-id]"]),
     ("    run: touch {{ workdir }}/marca", "    run: touch {{ nope }}/marca",
      ["p.yml:29:16: error: '{{ nope }}' is not a declared parameter; declare it under 'parameters' "
       "[undeclared-parameter]"]),
@@ -167,7 +167,7 @@ def test_field_by_key_uses_the_alias() -> None:
 
 
 @pytest.mark.parametrize(("loc", "text"), [
-    ((), "document"), (("steps",), "steps"), (("steps", 1, "run"), "steps[1].run"), ((0, "a"), "[0].a"),
+    ((), "document"), (("steps",), "steps"), (("steps", 1, "run"), "Paso 2 (steps[1].run)"), ((0, "a"), "[0].a"),
     (("a", "b", 2, 3), "a.b[2][3]"),
 ])
 def test_loc_text(loc: tuple[str | int, ...], text: str) -> None:
@@ -188,8 +188,8 @@ def test_duplicate_step_ids_skip_what_is_not_a_step() -> None:
     _, smap = load_text("steps: [{id: a}, 3, {id: 5}, {id: a}, {id: b}, {id: b}, {id: a}]", "p.yml")
     data = {"steps": [{"id": "a"}, 3, {"id": 5}, {"id": "a"}, {"id": "b"}, {"id": "b"}, {"id": "a"}]}
     assert [d.message for d in parse._duplicate_step_ids(data, smap)] == [
-        "duplicate step id 'a' (first used by step 1)", "duplicate step id 'b' (first used by step 5)",
-        "duplicate step id 'a' (first used by step 1)"]
+        "duplicate step id 'a' (first used by Paso 1 (steps[0]))", "duplicate step id 'b' (first used by Paso 5 (steps[4]))",
+        "duplicate step id 'a' (first used by Paso 1 (steps[0]))"]
     assert list(parse._duplicate_step_ids({"steps": {"a": 1}}, smap)) == []
     assert list(parse._duplicate_step_ids({}, smap)) == []
 

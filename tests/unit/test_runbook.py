@@ -34,7 +34,7 @@ def test_duration_words(lang: r.Lang, one: str, many: str, half: str) -> None:
     ("# h", "\\# h"),
     ("C(a)C(b)", "`a``b`"),
     ("xC(a)", "xC(a)"),
-    ("I(a_b) B(<x>)", "*a_b* **&lt;x&gt;**"),
+    ("I(a_b) B(<x>)", "*a_b* **\\<x>**"),
     ("C(a `b`)", "`` a `b` ``"),
     ("", ""),
 ])
@@ -161,7 +161,7 @@ def test_step_view_of_expected_and_irreversible() -> None:
     view = r._View(parse_text(text, "p.yml"), "en", "p.yml")
     step = view.step(1, view.proc.steps[0])
     assert step["expected"] == ""
-    assert step["irreversible"] == "No se puede deshacer &lt;b&gt;"
+    assert step["irreversible"] == "No se puede deshacer \\<b>"
     assert step["rollback"] is None
     assert step["heading"] == "Step 1: Crear marca"
     clean = r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml")
@@ -173,9 +173,10 @@ def test_final_validation_block_and_criteria() -> None:
     view = r._View(parse_text(CLEAN.replace("below: 95}", "below: 95, above: 1.5}"), "p.yml"), "en", "p.yml")
     final = view.final()
     assert final["health_block"] == (
-        "```bash\n# health: HTTP 200\ncurl -fsS -o /dev/null -w '%{http_code}\\n' \"http://localhost:8080/health\"\n"
+        "```bash\n# health: HTTP 200\ncurl -fsS -L --max-time 30 --retry 3 --retry-delay 2 --retry-all-errors "
+        "-o /dev/null -w '%{http_code}\\n' \"http://localhost:8080/health\"\n"
         "# disk_used_pct: < 95 > 1.5\ndf -P / | awk 'NR==2 {print $5+0}'\n```")
-    assert final["criteria"] == ["`http://localhost:8080/health` answers HTTP 200", "disk_used_pct &lt; 95 &gt; 1.5"]
+    assert final["criteria"] == ["`http://localhost:8080/health` answers HTTP 200", "`disk_used_pct < 95 > 1.5`"]
 
 
 def test_changes_text_lists_every_condition() -> None:
@@ -198,7 +199,7 @@ def test_parameter_and_tool_lines() -> None:
         "`token`: Token (optional; secret, never shown; environment variable `PROCC_TOKEN`)",
         "`workdir`: Directorio de trabajo (optional; default `/tmp/procc-lint`)",
     ]
-    assert built["tools"] == ["`bash` version &gt;=5.0 (solo GNU)"]
+    assert built["tools"] == ["`bash` version 5.0 or later (solo GNU)"]
 
 
 def test_front_matter_annexes_source_and_improvement() -> None:
@@ -211,7 +212,8 @@ def test_front_matter_annexes_source_and_improvement() -> None:
         "frecuencia: on-demand\ntiempo_estimado: 10min\nversion: 1.0.0\nultima_actualizacion: 2026-11-01\n"
         "autor: Equipo Ñandú" + " largo" * 30 + "\nrevisores: [Revisor Uno]")
     assert [(a["heading"], a["text"], a["block"]) for a in built["annexes"]] == [
-        ("Annex A: Uno", "Texto uno", "```bash\nls\n```"), ("Annex B: Dos", "", None)]
+        ("Annex A: Useful Commands", "", None), ("Annex B: Quick Checklist", "", None),
+        ("Annex C: Uno", "Texto uno", "```bash\nls\n```"), ("Annex D: Dos", "", None)]
     assert built["source"] == "a'b.yml"
-    assert built["improvement"] == "Mejorar &lt;b&gt;"
+    assert built["improvement"] == "Mejorar \\<b>"
     assert r._View(parse_text(CLEAN, "p.yml"), "en", "p.yml").build(r.Kpis())["improvement"] == ""

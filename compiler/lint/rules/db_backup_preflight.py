@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.lint.db import db_write, has_backup
 from compiler.parse import Source
@@ -53,5 +53,5 @@ class DbBackupPreflight(Rule):
             where = db_write(step, ("steps", i), source)
             if where is not None:
                 yield self.report(source, where,
-                                  f"step {i + 1} '{step.title}' changes a database but the pre-flight "
+                                  f"{step_ref(i)} '{step.title}' changes a database but the pre-flight "
                                   "takes no database backup (pg_dump, mysqldump, role backup)")

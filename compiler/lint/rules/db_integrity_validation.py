@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule, actions
 from compiler.lint.db import db_write, has_query
 from compiler.parse import Source
@@ -53,5 +53,5 @@ class DbIntegrityValidation(Rule):
             own = [(("steps", i, "validate"), step.validate_)] if step.validate_ else []
             if not has_query(own):
                 yield self.report(source, where,
-                                  f"step {i + 1} '{step.title}' changes a database but no validation "
+                                  f"{step_ref(i)} '{step.title}' changes a database but no validation "
                                   "queries it (integrity check in 'validate' or final_validation)")

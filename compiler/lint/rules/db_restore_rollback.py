@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.lint.db import db_write, has_restore
 from compiler.parse import Source
@@ -50,5 +50,5 @@ class DbRestoreRollback(Rule):
             own = [(("steps", i, "rollback"), step.rollback)] if step.rollback else []
             if not has_restore(own):
                 yield self.report(source, where,
-                                  f"step {i + 1} '{step.title}' changes a database but no rollback "
+                                  f"{step_ref(i)} '{step.title}' changes a database but no rollback "
                                   "restores it (pg_restore, psql < dump, role restore)")

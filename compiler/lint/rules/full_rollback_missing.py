@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.lint.changes import step_change
 from compiler.parse import Source
@@ -49,7 +49,7 @@ class FullRollbackMissing(Rule):
                 yield self.report(
                     source, source.smap.key(("rollback",)) if "rollback" in proc.model_fields_set
                     else source.smap.key(("steps",)),
-                    f"the procedure changes the system (step {i + 1}) but has no 'rollback.steps' "
+                    f"the procedure changes the system ({step_ref(i)}) but has no 'rollback.steps' "
                     "(Rollback Completo)",
                 )
                 return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.parse import Source
 
@@ -40,4 +40,4 @@ class StepExpectedResult(Rule):
         for i, step in enumerate(source.procedure.steps):
             if not step.expected.strip():
                 yield self.report(source, source.smap.value(("steps", i)),
-                                  f"step {i + 1} '{step.title}' has no 'expected' result")
+                                  f"{step_ref(i)} '{step.title}' has no 'expected' result")

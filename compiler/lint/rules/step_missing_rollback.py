@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.lint.changes import step_change
 from compiler.parse import Source
@@ -57,6 +57,6 @@ class StepMissingRollback(Rule):
             if where is not None:
                 yield self.report(
                     source, where,
-                    f"step {i + 1} '{step.title}' changes the system but has no rollback; "
+                    f"{step_ref(i)} '{step.title}' changes the system but has no rollback; "
                     "add 'rollback', 'rollback: {none-needed: <reason>}' or 'irreversible: <reason>'",
                 )

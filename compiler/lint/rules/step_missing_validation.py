@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.parse import Source
 
@@ -43,5 +43,5 @@ class StepMissingValidation(Rule):
             if step.validate_ is None:
                 yield self.report(
                     source, source.smap.value(("steps", i)),
-                    f"step {i + 1} '{step.title}' has commands but no validation; add 'validate'",
+                    f"{step_ref(i)} '{step.title}' has commands but no validation; add 'validate'",
                 )
