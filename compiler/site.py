@@ -67,7 +67,8 @@ def config(site_dir: Path, title: str, local_js: bool) -> dict[str, Any]:
         "docs_dir": "docs",
         "site_dir": str(site_dir),
         "use_directory_urls": False,  # pages open as files too (file://, any static server)
-        "theme": {"name": "material", "language": "es", "features": ["search.highlight"]},
+        # font: false: no Google Fonts request; the site works offline and tells no third party who reads it.
+        "theme": {"name": "material", "language": "es", "font": False, "features": ["search.highlight"]},
         "plugins": ["search"],
         "markdown_extensions": [
             "tables", "admonition",
