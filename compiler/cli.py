@@ -44,11 +44,27 @@ def _generate(args: argparse.Namespace, require: bool) -> tuple[Path, list[Path]
     # procc uses: the same from the root, from procedures/ or from anywhere below.
     docs_dir, playbooks_dir = root / args.docs_dir, root / args.playbooks_dir
     outs, diags = project.compile_all(files, root, args.lang, docs_dir, playbooks_dir, kpis=kpis)
+    outs.extend(_extra_outputs(args, root, files, docs_dir, kpis))
     for problem in skipped.values():
         print(problem.format(), file=sys.stderr)
     for d in diags:
         print(d.format(), file=sys.stderr)
     return root, files, outs, len({d.path for d in diags})
+
+
+def _extra_outputs(args: argparse.Namespace, root: Path, files: list[Path], docs_dir: Path,
+                   kpis: object) -> list[Output]:
+    """Quick cards (``--quick``, or kept fresh once committed) and the catalog index."""
+    from compiler import catalog_index, quickcard
+
+    outs: list[Output] = []
+    # A card is written by --quick; once a project has cards, compile and check keep them fresh.
+    if getattr(args, "quick", False) or (docs_dir / quickcard.QUICK_DIR).is_dir():
+        outs.extend(quickcard.outputs(files, root, args.lang, docs_dir))
+    # The index lists the whole catalog: written when compiling all of it, or a new procedure.
+    if not args.paths or getattr(args, "index", False):
+        outs.append(catalog_index.output(root, docs_dir, args.lang, kpis))  # type: ignore[arg-type]
+    return outs
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -130,6 +146,41 @@ def _molecule(args: argparse.Namespace) -> int:
     print(f"procc molecule: scenario '{scenario.name}' for {source.procedure.id} in {project.display(out, root)} "
           f"({args.hosts} host(s), {len(source.procedure.steps)} drill(s)), {written} file(s) changed; "
           f"fill in prepare.yml, then: molecule test -s {scenario.name}")
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    """``procc new``: a new procedure source, then compiled at once."""
+    from compiler import project
+    from compiler.newproc import new
+
+    root = project.find_root()
+    path = new(root, args.type, args.title, from_id=args.from_id, area=args.area)
+    rel = project.display(path, root)
+    print(f"created {rel}")
+    args.paths, args.quiet, args.quick, args.index = [rel], True, False, True
+    code = _compile(args)
+    print(f"procc new: fill in every TODO of {rel}; 'procc lint {rel}' lists what is left")
+    return code
+
+
+def _site(args: argparse.Namespace) -> int:
+    """``procc site``: the catalog as a website (MkDocs), in site/."""
+    from compiler import project, site
+
+    root = project.find_root()
+    out = Path(args.out)
+    out = out if out.is_absolute() else root / out
+    cfg = site.stage(root, root / args.docs_dir, out, args.title)
+    print(f"procc site: wrote {project.display(cfg, root)}")
+    if site.mermaid_js(root) is None:
+        print("procc site: no local Mermaid script (scripts/site-assets.sh vendors it); "
+              "the diagrams load it from a CDN", file=sys.stderr)
+    if args.no_build:
+        return 0
+    site.build(cfg)
+    print(f"procc site: built {project.display(out, root)}/index.html; serve it with: "
+          f"python3 -m http.server -d {project.display(out, root)} 8000")
     return 0
 
 
@@ -283,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="compile procedures into runbooks and playbooks")
     outputs_opts(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only changed files")
+    p.add_argument("--quick", action="store_true",
+                   help="also write the one-page quick card of each procedure (DIR/quick/NAME.md)")
     p.set_defaults(func=_compile)
 
     p = sub.add_parser("check", help="fail if a generated file is missing or stale")
@@ -295,6 +348,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create a new procc project (procedures, inventories, ansible.cfg, docs)")
     p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="where (default: the current directory)")
     p.set_defaults(func=_init)
+
+    from compiler.newproc import TYPES
+
+    p = sub.add_parser("new", help="write a new procedure source (next free number, the type's guidance)")
+    p.add_argument("type", choices=TYPES, metavar="TYPE", help=f"procedure type: {', '.join(TYPES)}")
+    p.add_argument("title", metavar="TITLE", help="the procedure's title")
+    p.add_argument("--from", dest="from_id", metavar="PROC-ID", help="start from a copy of this procedure")
+    p.add_argument("--area", metavar="AREA", help="id area (PROC-AREA-NNN; default: the catalog's usual one)")
+    p.set_defaults(func=_new, docs_dir="docs/backend/procedures", playbooks_dir="playbooks",
+                                  lang="es")
+
+    p = sub.add_parser("site", help="build the catalog as a documentation website (MkDocs) in site/")
+    p.add_argument("--docs-dir", default="docs/backend/procedures", metavar="DIR",
+                   help="the generated runbooks and index (default: %(default)s)")
+    p.add_argument("--out", default="site", metavar="DIR", help="where the site goes (default: %(default)s)")
+    p.add_argument("--title", default="Procedimientos Operacionales - Backend", help="the site's name")
+    p.add_argument("--no-build", action="store_true", help="only write the staged docs and mkdocs.yml")
+    p.set_defaults(func=_site)
 
     p = sub.add_parser("awx", help="write AWX job templates with surveys for the compiled playbooks")
     p.add_argument("paths", nargs="*", metavar="PROC",

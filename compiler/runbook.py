@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from compiler import diagram, quickcard, shellvars, templating
 from compiler import markdown as md
-from compiler import shellvars, templating
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
 from compiler.model import Action, Annex, ChangesWhen, Expect, PostAction, Procedure, Step, mutates
@@ -390,6 +390,9 @@ class _View:
         return {
             "w": w,
             "p": p,
+            # The flow diagram and the quick card's link (compiler/diagram.py, compiler/quickcard.py).
+            "diagram": md.fence(diagram.flowchart(p, self.lang), "mermaid"),
+            "quick_link": quickcard.runbook_line(p, self.source, self.lang),
             # One line per value (no width limit, no line break in a value):
             # no text can reach column 0 and close the front matter with "---".
             "frontmatter": yaml.safe_dump(front, sort_keys=False, allow_unicode=True,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the tests and the demo need (Debian/Ubuntu):
-# PostgreSQL server and client, OpenSSH server (test hosts), iproute2, curl.
+# PostgreSQL server and client, OpenSSH server (test hosts), iproute2, curl,
+# Chromium + chromedriver and npm (the documentation site's browser test).
 # Only installs what is missing; needs root (or sudo) when something is.
 set -euo pipefail
 need=()
@@ -10,6 +11,11 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# The site's browser test (tests/site/test_browser.py): Debian's headless
+# Chromium and its chromedriver; npm vendors Mermaid (scripts/site-assets.sh).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

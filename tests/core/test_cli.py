@@ -24,6 +24,8 @@ SMOKE: dict[str, tuple[list[str], set[int], str]] = {
     "template": (["template"], {0}, "## Proposito"),
     "init": (["init", "new-project"], {0}, "created"),
     "awx": (["awx", "PROC-TEST-001"], {0}, "wrote awx/PROC-TEST-001-four-steps.survey.json"),
+    "new": (["new", "maintenance", "Limpiar la cache"], {0}, "created procedures/PROC-TEST-002-limpiar-la-cache.yml"),
+    "site": (["site", "--no-build"], {0}, "mkdocs.yml"),
     "schema": (["schema"], {0}, '"$schema"'),
     "molecule": (["molecule", "PROC-TEST-001"], {0}, "wrote molecule/proc-test-001/molecule.yml"),
     "run": (["run", "PROC-TEST-404", "--no-record"], {2}, "PROC-TEST-404"),
@@ -164,7 +166,8 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("where", ["", "procedures", "roles/health", "docs/backend"])
 def test_check_passes_from_any_directory_of_the_project(tmp_path: Path, where: str) -> None:
     proj = _fresh_catalog(tmp_path)
-    files = 2 * len(list((proj / "procedures").glob("*.yml")))
+    # A runbook, a playbook and a quick card each, and the catalog index.
+    files = 3 * len(list((proj / "procedures").glob("*.yml"))) + 1
     out = _cli(proj / where, "check")
     assert out.returncode == 0, out.stderr
     assert f"procc check: {files} generated file(s) up to date" in out.stdout
