@@ -110,7 +110,8 @@ def flowchart(proc: Procedure, lang: Lang = "es") -> str:
     edge("fv", "done", w["ok"])
     edge("fv", "full", w["fail"])
     edge("full", "back")
-    lines.append("    classDef irreversible fill:#fde2e1,stroke:#b42318,stroke-width:2px")
+    if irreversible:
+        lines.append("    classDef irreversible fill:#fde2e1,stroke:#b42318,stroke-width:2px")
     lines.append("    classDef finish fill:#e7f5ec,stroke:#1f7a3d")
     lines.append("    classDef failed fill:#fff4e5,stroke:#b54708")
     if irreversible:

@@ -50,6 +50,8 @@ def _prose(text: str) -> str:
     """The runbook without code (fences, code spans) and without the front matter's Spanish keys."""
     body = text.split("\n---\n", 1)[1]
     body = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", "", body, flags=re.S | re.M)
+    body = re.sub(r"\[([^\]]*)\]\(\1\)", "", body)  # a link shown as its own path: a file name
+    body = re.sub(r"\]\([^)\s]*\)", "]", body)  # link targets are paths, not words
     return re.sub(r"`+[^`]*`+", "", body)
 
 

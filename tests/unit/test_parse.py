@@ -55,7 +55,7 @@ def test_parse_file_keeps_the_display_name_and_the_digest(tmp_path: Path) -> Non
      ["p.yml:20:8: error: unknown key 'nmae' (did you mean 'name'?) [unknown-key]"]),
     ("hosts: all", "hosts: all\nzzzzzz: 1", ["p.yml:14:1: error: unknown key 'zzzzzz'; allowed here: id, type, category, title, criticality, "
       "frequency, estimated_minutes, version, updated, author, reviewers, hosts, serial, max_fail_percentage, "
-      "throttle, forks, become, parameters, purpose, prerequisites, preflight, steps, final_validation, rollback, "
+      "throttle, forks, become, backups, parameters, purpose, prerequisites, preflight, steps, final_validation, rollback, "
       "troubleshooting, post, references, annexes, changelog, approvals, continuous_improvement, lint [unknown-key]"]),
     ("criticality: medium", "criticality: extreme",
      ["p.yml:6:14: error: criticality: Input should be 'critical', 'high', 'medium' or 'low' [invalid-choice]"]),

@@ -60,7 +60,7 @@ changelog:"""
 
 def test_approvals_list_every_signature() -> None:
     v = view(CLEAN.replace("changelog:", SIGNED, 1))
-    assert v.approvals() == [
+    assert v.approvals(r.Kpis()) == [
         ("Created by", "Ana - 2026-11-02"),
         ("Reviewed by", "Luis - 2026-11-03, Eva - pending"),
         ("Approved by", "Marta - 2026-11-04"),
@@ -70,7 +70,7 @@ def test_approvals_list_every_signature() -> None:
 
 def test_approvals_pending_name_every_reviewer() -> None:
     v = view(CLEAN.replace("reviewers: [Revisor Uno]", "reviewers: [Uno, Dos]"))
-    assert v.approvals() == [
+    assert v.approvals(r.Kpis()) == [
         ("Created by", "Equipo procc - pending"),
         ("Reviewed by", "Uno - pending, Dos - pending"),
         ("Approved by", "pending"),
@@ -94,10 +94,17 @@ def test_a_metric_with_only_a_lower_bound() -> None:
     text = CLEAN.replace("{name: disk_used_pct,", "{name: \"disk  used\",").replace("below: 95}", "above: 5}")
     final = view(text).final()
     assert final["health_block"].splitlines()[3] == "# disk used: > 5"
-    assert final["criteria"][1] == "disk used &gt; 5"
+    assert final["criteria"][1] == "`disk used > 5`"
 
 
 def test_vars_block_keeps_the_case_of_a_default_and_omits_an_empty_note() -> None:
     text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/Procc\n  bare: {required: true}").replace(
         "    run: touch {{ workdir }}/marca", "    run: touch {{ workdir }}/{{ bare }}")
     assert view(text).vars_block() == "```bash\nbare=''\nworkdir=/tmp/Procc\n```"
+
+
+def test_tested_in_adds_what_the_history_proves() -> None:
+    v = view(CLEAN.replace("changelog:", SIGNED, 1))
+    assert v.approvals(r.Kpis(tested=["local - 2026-11-20 (3 ejecuciones)"]))[-1] == (
+        "Tested in", "staging - pending; local - 2026-11-20 (3 ejecuciones)")
+    assert view(CLEAN).approvals(r.Kpis())[-1] == ("Tested in", "pending")
