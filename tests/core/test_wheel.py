@@ -102,10 +102,16 @@ def test_every_command_works_from_the_installed_wheel(installed: Path, tmp_path:
     assert res.returncode == 0, res.stderr
     root = tmp_path / "svc"
     for argv in (["compile"], ["check"], ["lint", "--strict"], ["explain", "step-missing-validation"],
-                 ["history", "PROC-APP-001"]):
+                 ["explain", "yaml-syntax"], ["history", "PROC-APP-001"],
+                 # Commands whose templates and data files only the wheel can prove are shipped.
+                 ["new", "maintenance", "Purgar la cache"], ["compile", "--quick"], ["check"],
+                 ["molecule", "PROC-APP-001", "--out", "molecule/app"]):
         res = _procc(installed, root, *argv)
         assert res.returncode == 0, (argv, res.stdout, res.stderr)
         assert "internal error" not in res.stderr
+    assert list((root / "procedures").glob("PROC-APP-002-*.yml")), "procc new wrote no source"
+    assert (root / "docs" / "backend" / "procedures" / "quick").is_dir()
+    assert (root / "molecule" / "app" / "molecule.yml").is_file()
     site = tmp_path / "site"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
