@@ -146,6 +146,26 @@ _ES: dict[str, str] = {
     "next_review": "Proxima revision",
     "every_6_months": "cada 6 meses",
     "none": "Ninguno.",
+    "builtin_procc_run_id": "id de la ejecucion: procc lo pone en cada run; a mano, cualquier texto",
+    "builtin_procc_proc_id": "id del procedimiento",
+    "builtin_inventory_hostname": "nombre del servidor en el inventario de Ansible; a mano, este servidor",
+    "builtin_inventory_hostname_short": "nombre corto del servidor en el inventario; a mano, este servidor",
+    "builtin_ansible_host": "direccion con la que Ansible se conecta al servidor; a mano, este servidor",
+    "builtin_ansible_hostname": "nombre del servidor segun el propio servidor",
+    "builtin_ansible_user": "usuario con el que Ansible se conecta",
+    "secret_note": "secreto: exportar antes {env} en esta terminal (nunca escrito en el runbook)",
+    "env_note": ("Runbook del entorno {env}: valores de inventories/{env}/ (grupos y group_vars de los hosts"
+                 " del procedimiento){extra}; los host_vars, si los hay, pueden cambiarlos en un servidor. No es el"
+                 " runbook generico que procc compile escribe de {generic}, con los parametros sin valor."),
+    "env_extra": " y de -e",
+    "env_hosts": "Servidores de {env}",
+    "param_value": "valor en {env}",
+    "param_from": "de",
+    "params_how": ("Como dar cada valor, del mas fuerte al mas debil: `-e nombre=valor` en procc run o"
+                   " ansible-playbook (o la encuesta de AWX); `nombre: valor` en"
+                   " inventories/ENTORNO/group_vars/GRUPO.yml (o host_vars); el valor por defecto de arriba. Un"
+                   " secreto, por su variable de entorno o con `-e @vault.yml` cifrado con ansible-vault."
+                   " `procc compile --env ENTORNO` escribe este runbook con los valores de un entorno."),
     "none_f": "Ninguna.",
     "none_cause": "Sin determinar.",
     "annex_commands": "Comandos Utiles",
@@ -363,6 +383,25 @@ _EN: dict[str, str] = {
     "next_review": "Next review",
     "every_6_months": "every 6 months",
     "none": "None.",
+    "builtin_procc_run_id": "the run's id: procc sets it for each run; by hand, any text",
+    "builtin_procc_proc_id": "the procedure's id",
+    "builtin_inventory_hostname": "the server's name in the Ansible inventory; by hand, this server",
+    "builtin_inventory_hostname_short": "the server's short name in the inventory; by hand, this server",
+    "builtin_ansible_host": "the address Ansible connects to; by hand, this server",
+    "builtin_ansible_hostname": "the server's name as the server says",
+    "builtin_ansible_user": "the user Ansible connects as",
+    "secret_note": "secret: export {env} first in this shell (never written in the runbook)",
+    "env_note": ("Runbook of the {env} environment: values from inventories/{env}/ (groups and group_vars of the"
+                 " procedure's hosts){extra}; host_vars, if any, may change them on one server. Not the generic"
+                 " runbook procc compile writes from {generic}, with the parameters without values."),
+    "env_extra": " and from -e",
+    "env_hosts": "Servers of {env}",
+    "param_value": "value in {env}",
+    "param_from": "from",
+    "params_how": ("How to give each value, strongest first: `-e name=value` to procc run or ansible-playbook"
+                   " (or the AWX survey); `name: value` in inventories/ENV/group_vars/GROUP.yml (or host_vars);"
+                   " the default above. A secret, by its environment variable or `-e @vault.yml` encrypted with"
+                   " ansible-vault. `procc compile --env ENV` writes this runbook with one environment's values."),
     "none_f": "None.",
     "none_cause": "Unknown.",
     "annex_commands": "Useful Commands",
