@@ -154,6 +154,7 @@ _ES: dict[str, str] = {
     "builtin_ansible_hostname": "nombre del servidor segun el propio servidor",
     "builtin_ansible_user": "usuario con el que Ansible se conecta",
     "secret_note": "secreto: exportar antes {env} en esta terminal (nunca escrito en el runbook)",
+    "secret_read": "secreto: se escribe sin que se vea (nunca escrito en el runbook)",
     "env_note": ("Runbook del entorno {env}: valores de inventories/{env}/ (grupos y group_vars de los hosts"
                  " del procedimiento){extra}; los host_vars, si los hay, pueden cambiarlos en un servidor. No es el"
                  " runbook generico que procc compile escribe de {generic}, con los parametros sin valor."),
@@ -161,11 +162,15 @@ _ES: dict[str, str] = {
     "env_hosts": "Servidores de {env}",
     "param_value": "valor en {env}",
     "param_from": "de",
-    "params_how": ("Como dar cada valor, del mas fuerte al mas debil: `-e nombre=valor` en procc run o"
-                   " ansible-playbook (o la encuesta de AWX); `nombre: valor` en"
-                   " inventories/ENTORNO/group_vars/GRUPO.yml (o host_vars); el valor por defecto de arriba. Un"
-                   " secreto, por su variable de entorno o con `-e @vault.yml` cifrado con ansible-vault."
-                   " `procc compile --env ENTORNO` escribe este runbook con los valores de un entorno."),
+    "params_how": ("Como dar cada valor, del mas fuerte al mas debil: `-e` (procc run, ansible-playbook o la"
+                   " encuesta de AWX), el inventario del entorno (group_vars o host_vars), el valor por defecto de"
+                   " arriba. `procc compile --env ENTORNO` escribe este runbook con los valores de un entorno."),
+    "col_param": "Parametro",
+    "col_how_e": "En la ejecucion",
+    "col_how_inv": "En inventories/ENTORNO/group_vars/GRUPO.yml",
+    "how_e_awx": "(o la encuesta de AWX)",
+    "how_secret": "variable de entorno {env}, o `-e @vault.yml` cifrado con ansible-vault",
+    "how_secret_vars": "nunca en claro: un fichero cifrado con ansible-vault",
     "none_f": "Ninguna.",
     "none_cause": "Sin determinar.",
     "annex_commands": "Comandos Utiles",
@@ -391,6 +396,7 @@ _EN: dict[str, str] = {
     "builtin_ansible_hostname": "the server's name as the server says",
     "builtin_ansible_user": "the user Ansible connects as",
     "secret_note": "secret: export {env} first in this shell (never written in the runbook)",
+    "secret_read": "secret: typed without being shown (never written in the runbook)",
     "env_note": ("Runbook of the {env} environment: values from inventories/{env}/ (groups and group_vars of the"
                  " procedure's hosts){extra}; host_vars, if any, may change them on one server. Not the generic"
                  " runbook procc compile writes from {generic}, with the parameters without values."),
@@ -398,10 +404,15 @@ _EN: dict[str, str] = {
     "env_hosts": "Servers of {env}",
     "param_value": "value in {env}",
     "param_from": "from",
-    "params_how": ("How to give each value, strongest first: `-e name=value` to procc run or ansible-playbook"
-                   " (or the AWX survey); `name: value` in inventories/ENV/group_vars/GROUP.yml (or host_vars);"
-                   " the default above. A secret, by its environment variable or `-e @vault.yml` encrypted with"
-                   " ansible-vault. `procc compile --env ENV` writes this runbook with one environment's values."),
+    "params_how": ("How to give each value, strongest first: `-e` (procc run, ansible-playbook or the AWX survey),"
+                   " the environment's inventory (group_vars or host_vars), the default above. `procc compile --env"
+                   " ENV` writes this runbook with one environment's values."),
+    "col_param": "Parameter",
+    "col_how_e": "At run time",
+    "col_how_inv": "In inventories/ENV/group_vars/GROUP.yml",
+    "how_e_awx": "(or the AWX survey)",
+    "how_secret": "environment variable {env}, or `-e @vault.yml` encrypted with ansible-vault",
+    "how_secret_vars": "never in clear: a file encrypted with ansible-vault",
     "none_f": "None.",
     "none_cause": "Unknown.",
     "annex_commands": "Useful Commands",

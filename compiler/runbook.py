@@ -228,8 +228,8 @@ class _View:
                 note = w.get(f"builtin_{name}", "")
                 lines.append(f"{name}={value}" + (f"  # {note}" if note else ""))
             elif prm.secret:
-                lines.append((f'{name}="${{{prm.env}}}"' if prm.env else f"read -rsp '{name}: ' {name}")
-                             + "  # " + w["secret_note"].format(env=prm.env or name))
+                lines.append(f'{name}="${{{prm.env}}}"  # ' + w["secret_note"].format(env=prm.env) if prm.env
+                             else f"read -rsp '{name}: ' {name}  # " + w["secret_read"])
             elif self.values is not None and name in self.values.values:
                 origin = self.values.origins[name]
                 lines.append(f"{name}={shlex.quote(self.values.values[name])}  # "
@@ -414,6 +414,7 @@ class _View:
         created = min((c.date for c in p.changelog), default=p.updated)
         next_review = _add_months(p.updated, 6)
         params = []
+        how: list[list[str]] = []
         for name, prm in sorted(p.parameters.items()):
             bits = [w["param_required"] if prm.required else w["param_optional"]]
             if prm.secret:
@@ -434,6 +435,12 @@ class _View:
                 bits.insert(0, f"{w['param_value'].format(env=md.span(vals.env))}: {md.code(md.flat(vals.values[name]))}"
                             f" ({self.origin(vals.origins[name])})")
             params.append(f"{md.code(name)}: {md.inline(prm.description)} ({'; '.join(bits)})")
+            if prm.secret:
+                how.append([md.code(name), w["how_secret"].format(env=md.code(prm.env or name.upper())),
+                            w["how_secret_vars"]])
+            else:
+                how.append([md.code(name), md.code(f"-e {name}=...") + " " + w["how_e_awx"],
+                            md.code(f"{name}: ...")])
         tools = []
         for t in p.prerequisites.tools:
             label = md.code(t.name)
@@ -497,6 +504,7 @@ class _View:
             "system_state": [md.inline(x) for x in p.prerequisites.system_state]
             + [f"{w['approvals_needed']}: {md.inline(x)}" for x in p.prerequisites.approvals],
             "params": params,
+            "params_how": how,
             "vars_block": self.vars_block(),
             "preflight": self.checks(list(p.preflight), "P"),
             "backups": self.backups(),

@@ -63,7 +63,8 @@ def test_generic_runbook_keeps_placeholders_and_says_how_to_set_them() -> None:
     src = parse_file(BACKEND_001, "procedures/PROC-BACKEND-001-deploy-release.yml")
     text = runbook.render(src.procedure, "es", source=src.display)
     assert '"${base_dir}"/bin/demo-backend status' in text
-    assert "`-e nombre=valor`" in text and "group_vars" in text and "encuesta de AWX" in text
+    assert "| `base_dir` | `-e base_dir=...` (o la encuesta de AWX) | `base_dir: ...` |" in text
+    assert "| `webhook` | variable de entorno `PROCC_WEBHOOK`, o `-e @vault.yml`" in text
     assert "Runbook del entorno" not in text
 
 
