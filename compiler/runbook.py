@@ -572,7 +572,8 @@ class _View:
         backup = [i for i, c in enumerate(pre, 1) if _calls(c, "backup")]
         if backup or p.backups:
             where = f" ({', '.join(f'P{i}' for i in backup)})" if backup else ""
-            items.append(w["cl_backup"] + where + (f": {md.code(p.backups)}" if p.backups else ""))
+            items.append(w["cl_backup"] + where
+                         + (f": {md.code(md.flat(self.fill_text(p.backups)))}" if p.backups else ""))
         else:
             items.append(w["cl_backup_none"])
         notified = [i for i, c in enumerate(pre, 1) if _calls(c, "notify")]

@@ -153,3 +153,11 @@ def test_compile_env_writes_apart_and_check_never_asks_for_it(tmp_path: Path,
     assert main(["compile", "-e", "release=v2", str(BACKEND_001)]) == 2
     assert main(["compile", "--env", "staging", "-e", "nope=1", "--env-docs-dir", str(out), str(BACKEND_001)]) == 2
     assert main(["check"]) == 0
+
+
+def test_backups_location_takes_the_environments_value() -> None:
+    src = parse_file(ROOT / "procedures" / "PROC-BACKEND-003-schema-migration.yml")
+    values = envvalues.load(ROOT, "staging", src.procedure, [])
+    text = runbook.render(src.procedure, "es", source="x.yml", values=values)
+    assert "**Ubicacion de Backups:** `/var/backups/procc/pre-migracion-0002-<fecha>/`" in text
+    assert "- [ ] Backup creado (P2): `/var/backups/procc/pre-migracion-0002-<fecha>/`" in text
