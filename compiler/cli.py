@@ -70,6 +70,8 @@ def _extra_outputs(args: argparse.Namespace, root: Path, files: list[Path], docs
 def _compile(args: argparse.Namespace) -> int:
     from compiler import project
 
+    if args.env or args.extra_vars:
+        return _compile_env(args)
     root, files, outs, bad_files = _generate(args, require=True)
     written = [o for o in outs if project.write(o)]
     for o in written:
@@ -78,6 +80,31 @@ def _compile(args: argparse.Namespace) -> int:
         print(f"procc: {len(outs)} file(s) generated from {len(files) - bad_files} "
               f"procedure(s), {len(written)} changed")
     return 1 if bad_files else 0
+
+
+def _compile_env(args: argparse.Namespace) -> int:
+    """``procc compile --env NAME [-e k=v]``: runbooks with one environment's values, apart from the generic ones."""
+    from compiler import envrunbook, project
+    from compiler.history.kpis import kpis_for
+
+    if not args.env:
+        raise UsageError("procc: -e gives a value to a runbook of one environment: add --env NAME")
+    root = project.find_root()
+    files = project.sources(root, args.paths)
+    if not files:
+        raise UsageError(f"procc: no procedures found in {root / project.PROCEDURES}")
+    generic = root / args.docs_dir
+    where = envrunbook.out_dir(root, args.env, args.env_docs_dir, generic)
+    outs, diags = envrunbook.outputs(files, root, args.env, args.extra_vars, args.lang, where, kpis=kpis_for)
+    for d in diags:
+        print(d.format(), file=sys.stderr)
+    written = [o for o in outs if project.write(o)]
+    for o in written:
+        print(f"wrote {project.display(o.path, root)}")
+    if not args.quiet:
+        print(f"procc: {len(outs)} runbook(s) of environment {args.env} in {project.display(where, root)}, "
+              f"{len(written)} changed")
+    return 1 if diags else 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -336,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print only changed files")
     p.add_argument("--quick", action="store_true",
                    help="also write the one-page quick card of each procedure (DIR/quick/NAME.md)")
+    p.add_argument("--env", metavar="NAME",
+                   help="instead: runbooks with the values of inventories/NAME/ (and -e), in .procc/runbooks/NAME/ "
+                        "(or --env-docs-dir); no playbook, and procc check never asks for them")
+    p.add_argument("-e", "--extra-vars", action="append", default=[], metavar="NAME=VALUE",
+                   help="with --env: a parameter value, beating the inventory's (repeatable)")
+    p.add_argument("--env-docs-dir", metavar="DIR", help="with --env: where its runbooks go (relative to the root)")
     p.set_defaults(func=_compile)
 
     p = sub.add_parser("check", help="fail if a generated file is missing or stale")

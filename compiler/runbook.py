@@ -12,7 +12,7 @@ import shlex
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -23,6 +23,9 @@ from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
 from compiler.model import Action, Annex, ChangesWhen, Expect, PostAction, Procedure, Step, mutates
 from compiler.yamlout import dump
+
+if TYPE_CHECKING:  # the values' loader reads inventories; rendering only reads the result
+    from compiler.envvalues import Values
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,9 @@ class _View:
     """Prepares the data the template prints."""
 
     def __init__(self, proc: Procedure, lang: Lang, source: str,
-                 roles: Mapping[str, RoleDoc] | None = None) -> None:
+                 roles: Mapping[str, RoleDoc] | None = None, values: Values | None = None) -> None:
         self.roles = roles or {}
+        self.values = values
         self.proc = proc
         self.lang = lang
         self.w = words(lang)
@@ -137,15 +141,73 @@ class _View:
     def action_block(self, act: Action) -> str:
         if act.run is not None:
             # Exactly what bash receives: parameters as "${name}" variables.
-            return md.fence(shellvars.command(act.run, self.proc).text, "bash")
+            return md.fence(self.fill_shell(shellvars.command(act.run, self.proc).text), "bash")
         if act.task is not None:
-            return md.fence(_yaml([{act.module: act.task[act.module]}]), "yaml")
+            return md.fence(_yaml([{act.module: self.fill_data(act.task[act.module])}]), "yaml")
         assert act.role is not None
         body: dict[str, Any] = {"name": act.role_fqcn}
         task: dict[str, Any] = {"ansible.builtin.include_role": body}
         if act.vars:
-            task["vars"] = act.vars
+            task["vars"] = self.fill_data(act.vars)
         return md.fence(_yaml([task]), "yaml")
+
+    def doc_block(self, commands: str, language: str) -> str:
+        """Documentation-only commands (troubleshooting, annexes): parameters as the steps show them."""
+        if language in ("bash", "sh", "shell", "console"):
+            commands = self.fill_shell(shellvars.command(commands, self.proc).text)
+        else:
+            commands = self.fill_text(commands)
+        return md.fence(commands, language)
+
+    def fill_shell(self, text: str) -> str:
+        """``text`` (bash, parameters as "${name}") with the environment's values written in.
+
+        Only a value of plain characters is written in (it sits inside the
+        double quotes shellvars put around every use: "${base_dir}" becomes
+        "/opt/x"); any other value stays a variable, set by the block of
+        variables (shell-quoted there), so no value ever becomes shell syntax.
+        """
+        if self.values is None:
+            return text
+        for name, value in self.values.values.items():
+            if _PLAIN_VALUE.fullmatch(value):
+                text = text.replace("${" + name + "}", value)
+        return text
+
+    def fill_text(self, text: str) -> str:
+        """Free text with each ``{{ parameter }}`` replaced by the environment's value (a secret: its variable)."""
+        if self.values is None:
+            return text
+        for ref in sorted(templating.references(text), key=lambda r: r.offset, reverse=True):
+            prm = self.proc.parameters.get(ref.name)
+            if prm is None:
+                continue
+            if prm.secret:
+                value = f"${prm.env or ref.name}"
+            elif ref.name in self.values.values:
+                value = self.values.values[ref.name]
+            else:
+                continue
+            text = text[:ref.offset] + value + text[ref.end:]
+        return text
+
+    def fill_data(self, data: Any) -> Any:
+        """Role vars or module args with :meth:`fill_text` applied to every string (dumped as YAML after)."""
+        if isinstance(data, str):
+            return self.fill_text(data)
+        if isinstance(data, dict):
+            return {k: self.fill_data(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self.fill_data(v) for v in data]
+        return data
+
+    def origin(self, origin: str) -> str:
+        """Where a value of the environment comes from, in words (Markdown)."""
+        return self.w["param_default"] if origin == "default" else f"{self.w['param_from']} {md.span(origin)}"
+
+    def text(self, raw: str) -> str:
+        """Free text on one line, filled with the environment's values, then escaped."""
+        return md.inline(self.fill_text(raw))
 
     def vars_block(self) -> str | None:
         """Bash assignments of the variables the commands read, for a human running them by hand."""
@@ -155,16 +217,28 @@ class _View:
                 used.extend(n for n in shellvars.command(act.run, self.proc).names if n not in used)
         for h in self.proc.final_validation.health:
             used.extend(r.name for r in templating.references(h.url) if r.name not in used)
+        for doc in [*(pr.commands for pr in self.proc.troubleshooting), *(a.commands for a in self.proc.annexes)]:
+            if doc:
+                used.extend(n for n in shellvars.command(doc, self.proc).names
+                            if n not in used and n in self.proc.parameters)
         if not used:
             return None
         lines = []
+        w = self.w
         for name in sorted(used):
             prm = self.proc.parameters.get(name)
             if prm is None:
                 value = shlex.quote(self.proc.id) if name == "procc_proc_id" else _BUILTIN_VALUES.get(name, "''")
-                lines.append(f"{name}={value}")
+                # An internal name: what procc (or Ansible) sets it to, said where a human sets it.
+                note = w.get(f"builtin_{name}", "")
+                lines.append(f"{name}={value}" + (f"  # {note}" if note else ""))
             elif prm.secret:
-                lines.append(f'{name}="${{{prm.env}}}"' if prm.env else f"read -rsp '{name}: ' {name}")
+                lines.append(f'{name}="${{{prm.env}}}"  # ' + w["secret_note"].format(env=prm.env) if prm.env
+                             else f"read -rsp '{name}: ' {name}  # " + w["secret_read"])
+            elif self.values is not None and name in self.values.values:
+                origin = self.values.origins[name]
+                lines.append(f"{name}={shlex.quote(self.values.values[name])}  # "
+                             + (w["param_default"] if origin == "default" else " ".join(origin.split())))
             elif prm.default is not None:
                 default = str(prm.default).lower() if isinstance(prm.default, bool) else str(prm.default)
                 lines.append(f"{name}={shlex.quote(default)}")
@@ -197,9 +271,9 @@ class _View:
         if kind == "run":
             parts.append(self.w["expect_rc"].format(rc=expect.rc))
         if expect.stdout_contains is not None:
-            parts.append(self.w["expect_contains"].format(s=md.code(expect.stdout_contains)))
+            parts.append(self.w["expect_contains"].format(s=md.code(self.fill_text(expect.stdout_contains))))
         if expect.stdout_regex is not None:
-            parts.append(self.w["expect_regex"].format(s=md.code(expect.stdout_regex)))
+            parts.append(self.w["expect_regex"].format(s=md.code(self.fill_text(expect.stdout_regex))))
         if kind in ("task", "role") and not parts:
             # The playbook checks a module or a role by its own outcome.
             parts.append(self.w[f"expect_{kind}_ok"])
@@ -216,8 +290,8 @@ class _View:
                 "block": self.action_block(c),
                 "notes": self.action_notes(c),
                 "criteria": self.expect_text(c.expect, c.retries, c.delay, c.kind),
-                "expected": md.inline(c.expected) if getattr(c, "expected", "") else "",
-                "if_fails": [md.inline(x) for x in getattr(c, "if_fails", [])],
+                "expected": self.text(c.expected) if getattr(c, "expected", "") else "",
+                "if_fails": [self.text(x) for x in getattr(c, "if_fails", [])],
             })
         return out
 
@@ -232,9 +306,9 @@ class _View:
             "changes": self.changes_text(s),
             "block": self.action_block(s),
             "notes": self.action_notes(s),
-            "expected": md.inline(s.expected) if s.expected else "",
+            "expected": self.text(s.expected) if s.expected else "",
             "validation": None,
-            "if_fails": [md.inline(x) for x in s.if_fails],
+            "if_fails": [self.text(x) for x in s.if_fails],
             "rollback": None,
             "irreversible": md.inline(s.irreversible) if s.irreversible else None,
             "none_needed": md.inline(s.none_needed) if s.none_needed else None,
@@ -249,7 +323,7 @@ class _View:
             view["rollback"] = {
                 "block": self.action_block(s.rollback),
                 "notes": self.action_notes(s.rollback),
-                "expected": md.inline(s.rollback.expected) if s.rollback.expected else "",
+                "expected": self.text(s.rollback.expected) if s.rollback.expected else "",
             }
         if s.validate_ is not None:
             v = s.validate_
@@ -304,11 +378,12 @@ class _View:
                 lines.append(f"curl -{fail}sS -L --max-time 30{retry} -o /dev/null -w '%{{http_code}}\\n' {url}")
             bits = [w["health_status"].format(status=h.status)]
             if h.contains is not None:
-                bits.append(w["health_contains"].format(s=md.code(h.contains)))
+                bits.append(w["health_contains"].format(s=md.code(md.flat(self.fill_text(h.contains)))))
             bits.append(w["health_retries"].format(r=h.retries, d=h.delay) if h.retries else w["health_no_retries"])
             bits.append(w["health_where_controller"] if h.where == "controller" else w["health_where_targets"])
-            health.append(w["health_check"].format(name=md.inline(name), url=md.code(f"GET {h.url}")) + "; " + "; ".join(bits))
-            criteria.append(w["health_item"].format(url=md.code(h.url), status=h.status))
+            shown = md.code(md.flat(f"GET {self.fill_text(h.url)}"))
+            health.append(w["health_check"].format(name=md.inline(name), url=shown) + "; " + "; ".join(bits))
+            criteria.append(w["health_item"].format(url=md.code(md.flat(self.fill_text(h.url))), status=h.status))
         for m in fv.metrics:
             limit = " ".join(x for x in (f"< {_bound(m.below)}" if m.below is not None else "",
                                          f"> {_bound(m.above)}" if m.above is not None else "") if x)
@@ -320,7 +395,7 @@ class _View:
                             + (f" ({md.inline(m.description)})" if m.description else ""))
         return {
             "health": health,
-            "health_block": md.fence("\n".join(lines), "bash") if lines else None,
+            "health_block": md.fence(self.fill_shell("\n".join(lines)), "bash") if lines else None,
             "criteria": criteria,
             "smoke": self.checks(list(fv.smoke), ""),
             "monitoring": [md.inline(x) for x in fv.monitoring],
@@ -345,6 +420,7 @@ class _View:
         created = min((c.date for c in p.changelog), default=p.updated)
         next_review = _add_months(p.updated, 6)
         params = []
+        how: list[list[str]] = []
         for name, prm in sorted(p.parameters.items()):
             bits = [w["param_required"] if prm.required else w["param_optional"]]
             if prm.secret:
@@ -359,7 +435,18 @@ class _View:
                 bits.append(f"{w['param_env']} {md.code(prm.env)}")
             if prm.type != "string":
                 bits.insert(1, f"{w['param_type']} {md.code(prm.type)}")
+            vals = self.values
+            if vals is not None and name in vals.values:
+                # The value this runbook is written with, and where it comes from.
+                bits.insert(0, f"{w['param_value'].format(env=md.span(vals.env))}: {md.code(md.flat(vals.values[name]))}"
+                            f" ({self.origin(vals.origins[name])})")
             params.append(f"{md.code(name)}: {md.inline(prm.description)} ({'; '.join(bits)})")
+            if prm.secret:
+                how.append([md.code(name), w["how_secret"].format(env=md.code(prm.env or name.upper())),
+                            w["how_secret_vars"]])
+            else:
+                how.append([md.code(name), md.code(f"-e {name}=...") + " " + w["how_e_awx"],
+                            md.code(f"{name}: ...")])
         tools = []
         for t in p.prerequisites.tools:
             label = md.code(t.name)
@@ -374,7 +461,7 @@ class _View:
                 "heading": f"{w['step']} R{i}: {md.inline(r.title)}",
                 "block": self.action_block(r),
                 "notes": self.action_notes(r),
-                "expected": md.inline(r.expected) if r.expected else "",
+                "expected": self.text(r.expected) if r.expected else "",
             })
         problems = []
         for i, pr in enumerate(p.troubleshooting, 1):
@@ -383,16 +470,25 @@ class _View:
                 "symptoms": [md.inline(x) for x in pr.symptoms],
                 "cause": md.inline(pr.cause),
                 "solution": md.paragraph(pr.solution),
-                "block": md.fence(pr.commands, pr.language) if pr.commands else None,
+                "block": self.doc_block(pr.commands, pr.language) if pr.commands else None,
                 "references": ", ".join(md.inline(x) for x in pr.references),
             })
         annexes = self.annexes()
+        env_note = None
+        if self.values is not None:
+            env_note = w["env_note"].format(
+                env=md.span(self.values.env), generic=md.span(self.source).replace("`", "'"),
+                extra=w["env_extra"] if "-e" in self.values.origins.values() else "")
         return {
             "w": w,
             "p": p,
             # The flow diagram and the quick card's link (compiler/diagram.py, compiler/quickcard.py).
             "diagram": md.fence(diagram.flowchart(p, self.lang), "mermaid"),
             "quick_link": quickcard.runbook_line(p, self.source, self.lang),
+            "env_note": env_note,
+            "env_hosts": ([w["env_hosts"].format(env=md.span(self.values.env)),
+                           ", ".join(md.code(md.flat(h)) for h in self.values.hosts)]
+                          if self.values is not None and self.values.hosts else None),
             # One line per value (no width limit, no line break in a value):
             # no text can reach column 0 and close the front matter with "---".
             "frontmatter": yaml.safe_dump(front, sort_keys=False, allow_unicode=True,
@@ -417,6 +513,7 @@ class _View:
             "system_state": [md.inline(x) for x in p.prerequisites.system_state]
             + [f"{w['approvals_needed']}: {md.inline(x)}" for x in p.prerequisites.approvals],
             "params": params,
+            "params_how": how,
             "vars_block": self.vars_block(),
             "preflight": self.checks(list(p.preflight), "P"),
             "backups": self.backups(),
@@ -451,7 +548,7 @@ class _View:
         at = next((i for i, c in enumerate(self.proc.preflight) if _calls(c, "backup")), None)
         if self.proc.backups is None and at is None:
             return None
-        where = md.code(self.proc.backups) if self.proc.backups else self.w["backups_unset"]
+        where = md.code(md.flat(self.fill_text(self.proc.backups))) if self.proc.backups else self.w["backups_unset"]
         return {"after": at, "text": where}
 
     def annexes(self) -> list[dict[str, Any]]:
@@ -470,7 +567,7 @@ class _View:
         return {
             "heading": f"{self.w['annex']} {letter}: {title}",
             "text": md.paragraph(a.text) if a is not None and a.text else "",
-            "block": md.fence(a.commands, a.language) if a is not None and a.commands else None,
+            "block": self.doc_block(a.commands, a.language) if a is not None and a.commands else None,
             "entries": [md.inline(x) for x in a.items] if a is not None else [],
             "none": self.w["none"] if a is None else "",
         }
@@ -484,7 +581,8 @@ class _View:
         backup = [i for i, c in enumerate(pre, 1) if _calls(c, "backup")]
         if backup or p.backups:
             where = f" ({', '.join(f'P{i}' for i in backup)})" if backup else ""
-            items.append(w["cl_backup"] + where + (f": {md.code(p.backups)}" if p.backups else ""))
+            items.append(w["cl_backup"] + where
+                         + (f": {md.code(md.flat(self.fill_text(p.backups)))}" if p.backups else ""))
         else:
             items.append(w["cl_backup_none"])
         notified = [i for i, c in enumerate(pre, 1) if _calls(c, "notify")]
@@ -518,6 +616,10 @@ class _View:
         out.append((w["tested_in"], "; ".join(proven) or pend))
         return out
 
+
+# A value written into a command as it is: no character bash (or a terminal's
+# history expansion) would read as syntax inside double quotes.
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_./:@%+=,-]*")
 
 # Titles of the source annex that is the template's Anexo A (compared without accents or case).
 _USEFUL_TITLES = frozenset({"comandos utiles", "useful commands"})
@@ -581,8 +683,12 @@ def _yaml(data: Any) -> str:
 
 
 def render(proc: Procedure, lang: Lang = "es", source: str = "", kpis: Kpis | None = None,
-           roles: Mapping[str, RoleDoc] | None = None) -> str:
-    """The runbook of ``proc`` as Markdown text (``roles``: docs of the roles it calls)."""
-    view = _View(proc, lang, source, roles).build(kpis or Kpis())
+           roles: Mapping[str, RoleDoc] | None = None, values: Values | None = None) -> str:
+    """The runbook of ``proc`` as Markdown text (``roles``: docs of the roles it calls).
+
+    ``values``: an environment's parameter values (:mod:`compiler.envvalues`):
+    the runbook of that environment, commands and text filled in.
+    """
+    view = _View(proc, lang, source, roles, values).build(kpis or Kpis())
     text = _env().get_template("runbook.md.j2").render(**view)
     return md.tidy(text)

@@ -16,6 +16,7 @@ from compiler.lint.rules.escalation_contacts import EscalationContacts
 from compiler.lint.rules.final_validation_empty import FinalValidationEmpty
 from compiler.lint.rules.final_validation_health import FinalValidationHealth
 from compiler.lint.rules.full_rollback_missing import FullRollbackMissing
+from compiler.lint.rules.hardcoded_default import HardcodedDefault
 from compiler.lint.rules.interactive_command import InteractiveCommand
 from compiler.lint.rules.literal_secret import LiteralSecret
 from compiler.lint.rules.parameter_description import ParameterDescription
@@ -56,6 +57,7 @@ RULES: list[type[Rule]] = [
     FinalValidationHealth,
     StepMissingIfFails,
     EscalationContacts,
+    HardcodedDefault,
     # dev
     ToolVersion,
     ParameterDescription,

@@ -28,7 +28,7 @@ def _tokens(text: str) -> set[str]:
 
 # Words both runbooks rightly hold: the same in both languages (final, real, normal), or the
 # technical English the team's Spanish template uses itself (rollback, checks, hosts, troubleshooting).
-SHARED = frozenset(["ansible", "backup", "backups", "bash", "become", "builtin", "check", "checklist", "checks", "fail", "final", "flight", "forks", "host", "hosts", "http", "https", "irreversible", "kpis", "normal", "pass", "percentage", "post", "probable", "procc", "real", "rollback", "rollbacks", "serial", "tests", "throttle", "troubleshooting", "variables", "version", "would"])
+SHARED = frozenset(["ansible", "group", "inventories", "playbook", "runbook", "variable", "vars", "vault", "backup", "backups", "bash", "become", "builtin", "check", "checklist", "checks", "fail", "final", "flight", "forks", "host", "hosts", "http", "https", "irreversible", "kpis", "normal", "pass", "percentage", "post", "probable", "procc", "real", "rollback", "rollbacks", "serial", "tests", "throttle", "troubleshooting", "variables", "version", "would"])
 # English words of the Spanish template (plantilla-procedimiento-backend.md): not Spanish words.
 TEMPLATE_ENGLISH = frozenset(["date", "demand", "example", "health", "maintenance", "metrics", "monitoring", "name", "proc", "procedure", "production", "rate", "requests", "staging", "status", "text", "total", "type", "user"])
 SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"

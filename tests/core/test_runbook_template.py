@@ -221,3 +221,15 @@ def test_annex_language_must_be_a_fence_word() -> None:
     with pytest.raises(CompileError) as exc:
         parse_text(bad)
     assert "annexes[0].language" in exc.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_checklist_annex_golden(request: pytest.FixtureRequest, lang: str) -> None:
+    """The quick checklist of PROC-BACKEND-001, as a golden file of its own (review it in the diff)."""
+    from tests.support.golden import check_golden
+
+    src = parse_file(BACKEND_001)
+    text = runbook.render(src.procedure, lang, source="x.yml")  # type: ignore[arg-type]
+    heading = "### Anexo B: Checklist Rapido" if lang == "es" else "### Annex B: Quick Checklist"
+    annex = heading + "\n" + _annex(text, heading).rstrip() + "\n"
+    check_golden(request, annex, ROOT / "tests" / "golden" / f"PROC-BACKEND-001-deploy-release.checklist.{lang}.md")

@@ -124,8 +124,12 @@ def test_vars_block_sets_every_variable_the_commands_read() -> None:
         "    run: touch {{ workdir }}/marca", VARS_RUN)
     proc = parse_text(text, "p.yml")
     assert r._View(proc, "en", "p.yml").vars_block() == (
-        "```bash\nflag=true\nfree=''  # Texto libre\ninventory_hostname=\"$(hostname)\"\n"
-        "procc_proc_id=PROC-TEST-100\nprocc_run_id=manual\nread -rsp 'pw: ' pw\ntoken=\"${PROCC_TOKEN}\"\n"
+        "```bash\nflag=true\nfree=''  # Texto libre\n"
+        "inventory_hostname=\"$(hostname)\"  # the server's name in the Ansible inventory; by hand, this server\n"
+        "procc_proc_id=PROC-TEST-100  # the procedure's id\n"
+        "procc_run_id=manual  # the run's id: procc sets it for each run; by hand, any text\n"
+        "read -rsp 'pw: ' pw  # secret: typed without being shown (never written in the runbook)\n"
+        "token=\"${PROCC_TOKEN}\"  # secret: export PROCC_TOKEN first in this shell (never written in the runbook)\n"
         "workdir=/tmp/procc-lint\n```")
 
 
