@@ -186,6 +186,7 @@ def _new(args: argparse.Namespace) -> int:
     rel = project.display(path, root)
     print(f"created {rel}")
     args.paths, args.quiet, args.quick, args.index = [rel], True, False, True
+    args.env, args.extra_vars, args.env_docs_dir = None, [], None  # the generic runbook, not an environment's
     code = _compile(args)
     print(f"procc new: fill in every TODO of {rel}; 'procc lint {rel}' lists what is left")
     return code

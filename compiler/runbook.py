@@ -484,7 +484,8 @@ class _View:
             "p": p,
             # The flow diagram and the quick card's link (compiler/diagram.py, compiler/quickcard.py).
             "diagram": md.fence(diagram.flowchart(p, self.lang), "mermaid"),
-            "quick_link": quickcard.runbook_line(p, self.source, self.lang),
+            # An environment's runbook lives apart (.procc/runbooks/NAME/): no card beside it.
+            "quick_link": quickcard.runbook_line(p, self.source, self.lang) if self.values is None else "",
             "env_note": env_note,
             "env_hosts": ([w["env_hosts"].format(env=md.span(self.values.env)),
                            ", ".join(md.code(md.flat(h)) for h in self.values.hosts)]
