@@ -37,7 +37,7 @@ EXPECTED: dict[str, list[tuple[int, int]]] = {
     "final-validation-health": [(36, 1)],
     "step-missing-if-fails": [(27, 5)],
     "escalation-contacts": [(6, 14)],
-    "hardcoded-default": [(49, 15), (52, 15)],
+    "hardcoded-default": [(49, 22), (52, 22)],
     "tool-version": [(21, 7)],
     "parameter-description": [(18, 3)],
     "step-expected-result": [(27, 5)],
