@@ -150,3 +150,10 @@ def test_a_probe_matching_a_secret_pattern_is_hidden() -> None:
                           "    run: test -d {{ workdir }}\n    expect: {stdout_regex: \"{{ tok }}\"}\n")
     assert probe(text, mutating=False)["no_log"] is True
     assert "no_log" not in probe(SECRET, mutating=False)
+
+
+def test_without_a_full_rollback_a_failed_final_validation_is_a_failure() -> None:
+    bare = CLEAN.replace("  steps:\n    - title: Borrar la marca\n      run: rm -f {{ workdir }}/marca\n", "")
+    outcome = [builder(t).outcome_play()["tasks"][-3]["vars"]["procc_o"] for t in (bare, CLEAN)]
+    assert "{{ 'rolled-back' if false else 'failed' }}" in outcome[0]
+    assert "{{ 'rolled-back' if true else 'failed' }}" in outcome[1]
