@@ -157,3 +157,23 @@ def test_without_a_full_rollback_a_failed_final_validation_is_a_failure() -> Non
     outcome = [builder(t).outcome_play()["tasks"][-3]["vars"]["procc_o"] for t in (bare, CLEAN)]
     assert "{{ 'rolled-back' if false else 'failed' }}" in outcome[0]
     assert "{{ 'rolled-back' if true else 'failed' }}" in outcome[1]
+
+
+def test_a_text_default_is_never_templated() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/{{ x }}\n  count: {type: int, default: 3}")
+    defaults = builder(text).parameter_defaults()
+    assert defaults == {"procc_default_count": 3, "procc_default_workdir": "/tmp/{{ x }}"}
+    assert isinstance(defaults["procc_default_workdir"], pb.Unsafe)
+    assert not isinstance(defaults["procc_default_count"], pb.Unsafe)
+    assert 'procc_default_workdir: !unsafe "/tmp/{{ x }}"' in pb.render(parse_text(text, "p.yml"))
+
+
+def test_a_required_parameter_with_a_default_is_checked_through_its_default() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/procc-lint\n    required: true")
+    that = builder(text).parameter_check()["ansible.builtin.assert"]["that"]
+    assert that[0] == "((workdir | default(procc_default_workdir)) | string | length) > 0"
+
+
+def test_ordered_leaves_a_plays_vars_in_their_order() -> None:
+    play = {"hosts": "all", "vars": {"block": 1, "a": 2}, "tasks": []}
+    assert list(pb._ordered(play)["vars"]) == ["block", "a"]
