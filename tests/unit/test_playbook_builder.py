@@ -177,3 +177,20 @@ def test_a_required_parameter_with_a_default_is_checked_through_its_default() ->
 def test_ordered_leaves_a_plays_vars_in_their_order() -> None:
     play = {"hosts": "all", "vars": {"block": 1, "a": 2}, "tasks": []}
     assert list(pb._ordered(play)["vars"]) == ["block", "a"]
+
+
+def test_without_any_rollback_the_outcome_play_has_no_fleet_rollback() -> None:
+    bare = CLEAN.replace("    rollback:\n      run: rm -f {{ workdir }}/marca\n", "")
+    assert len(builder(bare).outcome_play()["tasks"]) == 4  # fleet, result, drill passed, summary
+    assert len([t for t in builder(CLEAN).outcome_play()["tasks"] if "block" in t]) == 1
+    assert not [t for t in builder(bare).outcome_play()["tasks"] if "block" in t]
+
+
+def test_a_validation_that_changes_something_says_so() -> None:
+    text = CLEAN.replace("      run: test -f {{ workdir }}/marca\n", "      run: test -f {{ workdir }}/marca\n"
+                         "      changes: true\n")
+    b = builder(text)
+    [check] = [t for t in b.step(1, b.proc.steps[0])["block"] if t.get("vars", {}).get("procc_kind") == "validate"]
+    assert check["changed_when"] is True
+    assert check["when"] == "not ansible_check_mode"
+    assert "check_mode" not in check
