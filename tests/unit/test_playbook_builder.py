@@ -19,6 +19,7 @@ import pytest
 
 from compiler import playbook as pb
 from compiler.parse import parse_file, parse_text
+from compiler.yamlout import Unsafe
 from tests.conftest import ROOT
 from tests.support.golden import check_golden
 
@@ -163,8 +164,8 @@ def test_a_text_default_is_never_templated() -> None:
     text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/{{ x }}\n  count: {type: int, default: 3}")
     defaults = builder(text).parameter_defaults()
     assert defaults == {"procc_default_count": 3, "procc_default_workdir": "/tmp/{{ x }}"}
-    assert isinstance(defaults["procc_default_workdir"], pb.Unsafe)
-    assert not isinstance(defaults["procc_default_count"], pb.Unsafe)
+    assert isinstance(defaults["procc_default_workdir"], Unsafe)
+    assert not isinstance(defaults["procc_default_count"], Unsafe)
     assert 'procc_default_workdir: !unsafe "/tmp/{{ x }}"' in pb.render(parse_text(text, "p.yml"))
 
 
@@ -194,3 +195,29 @@ def test_a_validation_that_changes_something_says_so() -> None:
     assert check["changed_when"] is True
     assert check["when"] == "not ansible_check_mode"
     assert "check_mode" not in check
+
+
+def test_render_and_build_default_to_spanish() -> None:
+    proc = parse_text(CLEAN, "p.yml")
+    assert pb.render(proc) == pb.render(proc, "es")
+    assert pb.build(proc) == pb.build(proc, "es")
+
+
+def test_a_command_with_a_changes_condition_outside_a_step_registers_its_result() -> None:
+    from compiler.model import ChangesWhen, RollbackAction
+
+    act = RollbackAction(run="echo x", changes=ChangesWhen(rc=3))
+    task = builder().action(act, mutating=True)
+    assert task["register"] == "procc_out"
+    assert task["changed_when"] == "procc_out.rc == 3"
+    assert task["failed_when"] == "procc_out.rc not in [0, 3]"
+
+
+def test_jinja_left_in_a_command_is_printed_literally() -> None:
+    # parse() refuses an undeclared reference; the builder still never lets one reach Ansible's templating.
+    from compiler.model import RollbackAction
+
+    task = builder().action(RollbackAction(run="echo {{ undeclared }}"), mutating=True)
+    cmd = task["ansible.builtin.shell"]["cmd"]
+    assert "{{ undeclared }}" not in cmd
+    assert cmd.endswith("echo {{ '{{' }} undeclared }}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler import runbook as r
+from compiler.i18n import Lang
 from compiler.loader import RoleDoc
 from compiler.parse import parse_text
 
@@ -16,7 +17,7 @@ CLEAN = (Path(__file__).parent.parent / "lint" / "fixtures" / "clean.yml").read_
 ROLE_STEP = "    role: demo"
 
 
-def view(text: str = CLEAN, lang: r.Lang = "en", roles: dict[str, RoleDoc] | None = None) -> r._View:
+def view(text: str = CLEAN, lang: Lang = "en", roles: dict[str, RoleDoc] | None = None) -> r._View:
     return r._View(parse_text(text, "p.yml"), lang, "p.yml", roles)
 
 
