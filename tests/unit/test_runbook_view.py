@@ -102,3 +102,30 @@ def test_vars_block_keeps_the_case_of_a_default_and_omits_an_empty_note() -> Non
     text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/Procc\n  bare: {required: true}").replace(
         "    run: touch {{ workdir }}/marca", "    run: touch {{ workdir }}/{{ bare }}")
     assert view(text).vars_block() == "```bash\nbare=''\nworkdir=/tmp/Procc\n```"
+
+
+def fleet(extra: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    v = view(CLEAN.replace("hosts: all\n", "hosts: all\n" + extra))
+    return v.w, v.fleet()
+
+
+def test_fleet_of_a_procedure_with_every_fleet_keyword() -> None:
+    w, rows = fleet("serial: [1, \"50%\"]\nmax_fail_percentage: 30\nthrottle: 4\nforks: 10\n")
+    assert rows == [
+        (w["fleet_hosts"], f"`all` ({w['fleet_hosts_text']})"),
+        (w["fleet_serial"], w["fleet_serial_list"].format(sizes="`1`, `50%`")),
+        (w["fleet_max_fail"], w["fleet_max_fail_pct"].format(n=30)),
+        (w["fleet_throttle"], w["fleet_throttle_n"].format(n=4)),
+        (w["fleet_forks"], w["fleet_forks_n"].format(n=10)),
+    ]
+    assert "30" in rows[2][1] and "4" in rows[3][1] and "10" in rows[4][1]
+
+
+def test_fleet_batches_by_percentage_by_number_or_all_at_once() -> None:
+    w, rows = fleet("serial: \"25%\"\n")
+    assert rows[1][1] == w["fleet_serial_pct"].format(n="`25%`") and "`25%`" in rows[1][1]
+    w, rows = fleet("serial: 3\n")
+    assert rows[1][1] == w["fleet_serial_n"].format(n="`3`") and "`3`" in rows[1][1]
+    w, rows = fleet("")
+    assert [r[1] for r in rows[1:]] == [w["fleet_serial_all"], w["fleet_max_fail_none"], w["fleet_throttle_none"],
+                                        w["fleet_forks_none"]]
