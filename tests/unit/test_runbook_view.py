@@ -129,3 +129,17 @@ def test_fleet_batches_by_percentage_by_number_or_all_at_once() -> None:
     w, rows = fleet("")
     assert [r[1] for r in rows[1:]] == [w["fleet_serial_all"], w["fleet_max_fail_none"], w["fleet_throttle_none"],
                                         w["fleet_forks_none"]]
+
+
+def test_a_throttled_step_says_how_many_hosts_at_once() -> None:
+    v = view(CLEAN.replace("    minutes: 2\n", "    minutes: 2\n    throttle: 2\n"))
+    w = v.w
+    assert v.step(1, v.proc.steps[0])["throttle"] == w["step_throttle_n"].format(n=2)
+    assert "2" in w["step_throttle_n"].format(n=2)
+    assert view().step(1, view().proc.steps[0])["throttle"] == ""
+
+
+def test_approvals_needed_before_starting_are_part_of_the_system_state() -> None:
+    v = view(CLEAN.replace("prerequisites:\n", "prerequisites:\n  approvals: [Jefe <de> turno]\n"))
+    state = v.build(r.Kpis())["system_state"]
+    assert state[-1] == f"{v.w['approvals_needed']}: Jefe &lt;de&gt; turno"
