@@ -143,3 +143,12 @@ def test_approvals_needed_before_starting_are_part_of_the_system_state() -> None
     v = view(CLEAN.replace("prerequisites:\n", "prerequisites:\n  approvals: [Jefe <de> turno]\n"))
     state = v.build(r.Kpis())["system_state"]
     assert state[-1] == f"{v.w['approvals_needed']}: Jefe &lt;de&gt; turno"
+
+
+def test_changes_text_of_a_single_condition() -> None:
+    for changes, cond in [("{rc: 2}", ("changes_rc", {"rc": 2})), ("{stdout_contains: hecho}", ("changes_contains",
+                          {"x": "`hecho`"})), ("{stdout_regex: \"^ok\"}", ("changes_regex", {"x": "`^ok`"}))]:
+        v = view(CLEAN.replace("    run: touch {{ workdir }}/marca", "    run: touch {{ workdir }}/marca\n"
+                               f"    changes: {changes}"))
+        key, args = cond
+        assert v.changes_text(v.proc.steps[0]) == v.w["changes_when"].format(cond=v.w[key].format(**args)), changes
