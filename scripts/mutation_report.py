@@ -68,7 +68,7 @@ def previous(path: Path, module: str) -> tuple[list[str], list[str]] | None:
         parts = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| ") and parts[0] == module:
             cells = parts
-    if cells is None or not cells[1].endswith("%") or not cells[2].isdigit():
+    if cells is None or not cells[1].split(" (")[0].endswith("%") or not cells[2].isdigit():
         return None
     prefix = f"`compiler.{module}."
     sections = [s for s in text.split("\n\n`")[1:] if ("`" + s).startswith(prefix)]

@@ -19,6 +19,7 @@ import pytest
 
 from compiler import playbook as pb
 from compiler.parse import parse_file, parse_text
+from compiler.yamlout import Unsafe
 from tests.conftest import ROOT
 from tests.support.golden import check_golden
 
@@ -150,3 +151,73 @@ def test_a_probe_matching_a_secret_pattern_is_hidden() -> None:
                           "    run: test -d {{ workdir }}\n    expect: {stdout_regex: \"{{ tok }}\"}\n")
     assert probe(text, mutating=False)["no_log"] is True
     assert "no_log" not in probe(SECRET, mutating=False)
+
+
+def test_without_a_full_rollback_a_failed_final_validation_is_a_failure() -> None:
+    bare = CLEAN.replace("  steps:\n    - title: Borrar la marca\n      run: rm -f {{ workdir }}/marca\n", "")
+    outcome = [builder(t).outcome_play()["tasks"][-3]["vars"]["procc_o"] for t in (bare, CLEAN)]
+    assert "{{ 'rolled-back' if false else 'failed' }}" in outcome[0]
+    assert "{{ 'rolled-back' if true else 'failed' }}" in outcome[1]
+
+
+def test_a_text_default_is_never_templated() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/{{ x }}\n  count: {type: int, default: 3}")
+    defaults = builder(text).parameter_defaults()
+    assert defaults == {"procc_default_count": 3, "procc_default_workdir": "/tmp/{{ x }}"}
+    assert isinstance(defaults["procc_default_workdir"], Unsafe)
+    assert not isinstance(defaults["procc_default_count"], Unsafe)
+    assert 'procc_default_workdir: !unsafe "/tmp/{{ x }}"' in pb.render(parse_text(text, "p.yml"))
+
+
+def test_a_required_parameter_with_a_default_is_checked_through_its_default() -> None:
+    text = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/procc-lint\n    required: true")
+    that = builder(text).parameter_check()["ansible.builtin.assert"]["that"]
+    assert that[0] == "((workdir | default(procc_default_workdir)) | string | length) > 0"
+
+
+def test_ordered_leaves_a_plays_vars_in_their_order() -> None:
+    play = {"hosts": "all", "vars": {"block": 1, "a": 2}, "tasks": []}
+    assert list(pb._ordered(play)["vars"]) == ["block", "a"]
+
+
+def test_without_any_rollback_the_outcome_play_has_no_fleet_rollback() -> None:
+    bare = CLEAN.replace("    rollback:\n      run: rm -f {{ workdir }}/marca\n", "")
+    assert len(builder(bare).outcome_play()["tasks"]) == 4  # fleet, result, drill passed, summary
+    assert len([t for t in builder(CLEAN).outcome_play()["tasks"] if "block" in t]) == 1
+    assert not [t for t in builder(bare).outcome_play()["tasks"] if "block" in t]
+
+
+def test_a_validation_that_changes_something_says_so() -> None:
+    text = CLEAN.replace("      run: test -f {{ workdir }}/marca\n", "      run: test -f {{ workdir }}/marca\n"
+                         "      changes: true\n")
+    b = builder(text)
+    [check] = [t for t in b.step(1, b.proc.steps[0])["block"] if t.get("vars", {}).get("procc_kind") == "validate"]
+    assert check["changed_when"] is True
+    assert check["when"] == "not ansible_check_mode"
+    assert "check_mode" not in check
+
+
+def test_render_and_build_default_to_spanish() -> None:
+    proc = parse_text(CLEAN, "p.yml")
+    assert pb.render(proc) == pb.render(proc, "es")
+    assert pb.build(proc) == pb.build(proc, "es")
+
+
+def test_a_command_with_a_changes_condition_outside_a_step_registers_its_result() -> None:
+    from compiler.model import ChangesWhen, RollbackAction
+
+    act = RollbackAction(run="echo x", changes=ChangesWhen(rc=3))
+    task = builder().action(act, mutating=True)
+    assert task["register"] == "procc_out"
+    assert task["changed_when"] == "procc_out.rc == 3"
+    assert task["failed_when"] == "procc_out.rc not in [0, 3]"
+
+
+def test_jinja_left_in_a_command_is_printed_literally() -> None:
+    # parse() refuses an undeclared reference; the builder still never lets one reach Ansible's templating.
+    from compiler.model import RollbackAction
+
+    task = builder().action(RollbackAction(run="echo {{ undeclared }}"), mutating=True)
+    cmd = task["ansible.builtin.shell"]["cmd"]
+    assert "{{ undeclared }}" not in cmd
+    assert cmd.endswith("echo {{ '{{' }} undeclared }}")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from compiler import playbook as pb
+from compiler.i18n import Lang, words
 from compiler.parse import parse_text
 
 CLEAN = (Path(__file__).parent.parent / "lint" / "fixtures" / "clean.yml").read_text(encoding="utf-8")
@@ -25,10 +26,10 @@ SHELL_CMD = 'set -euo pipefail\nshopt -s inherit_errexit\ntouch "${workdir}"/mar
 ENV = {"workdir": "{{ workdir | default(procc_default_workdir) }}"}
 
 
-def step_tasks(extra: str, text: str = CLEAN, lang: str = "en") -> list[dict[str, Any]]:
+def step_tasks(extra: str, text: str = CLEAN, lang: Lang = "en") -> list[dict[str, Any]]:
     """The tasks of step 1's block when the step has the ``extra`` YAML lines."""
     proc = parse_text(text.replace(STEP_RUN, STEP_RUN + extra), "p.yml")
-    block = pb._Builder(proc, lang).step(1, proc.steps[0])  # type: ignore[arg-type]
+    block = pb._Builder(proc, lang).step(1, proc.steps[0])
     tasks: list[dict[str, Any]] = block["block"]
     return tasks
 
@@ -189,7 +190,7 @@ def test_long_steps_are_interruptible_by_default_and_short_ones_are_not() -> Non
 
 def test_the_spanish_task_names() -> None:
     tasks = step_tasks("    interruptible: true\n", lang="es")
-    w = pb.words("es")
+    w = words("es")
     assert [t["name"] for t in tasks[3:6]] == [f"Paso 1 | {w['t_wait']}", f"Paso 1 | {w['t_kill']}",
                                                f"Paso 1 | {w['t_stopped']}"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler import runbook as r
+from compiler.i18n import Lang
 from compiler.loader import RoleDoc
 from compiler.parse import parse_text
 
@@ -16,7 +17,7 @@ CLEAN = (Path(__file__).parent.parent / "lint" / "fixtures" / "clean.yml").read_
 ROLE_STEP = "    role: demo"
 
 
-def view(text: str = CLEAN, lang: r.Lang = "en", roles: dict[str, RoleDoc] | None = None) -> r._View:
+def view(text: str = CLEAN, lang: Lang = "en", roles: dict[str, RoleDoc] | None = None) -> r._View:
     return r._View(parse_text(text, "p.yml"), lang, "p.yml", roles)
 
 
@@ -108,3 +109,54 @@ def test_tested_in_adds_what_the_history_proves() -> None:
     assert v.approvals(r.Kpis(tested=["local - 2026-11-20 (3 ejecuciones)"]))[-1] == (
         "Tested in", "staging - pending; local - 2026-11-20 (3 ejecuciones)")
     assert view(CLEAN).approvals(r.Kpis())[-1] == ("Tested in", "pending")
+
+
+def fleet(extra: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    v = view(CLEAN.replace("hosts: all\n", "hosts: all\n" + extra))
+    return v.w, v.fleet()
+
+
+def test_fleet_of_a_procedure_with_every_fleet_keyword() -> None:
+    w, rows = fleet("serial: [1, \"50%\"]\nmax_fail_percentage: 30\nthrottle: 4\nforks: 10\n")
+    assert rows == [
+        (w["fleet_hosts"], f"`all` ({w['fleet_hosts_text']})"),
+        (w["fleet_serial"], w["fleet_serial_list"].format(sizes="`1`, `50%`")),
+        (w["fleet_max_fail"], w["fleet_max_fail_pct"].format(n=30)),
+        (w["fleet_throttle"], w["fleet_throttle_n"].format(n=4)),
+        (w["fleet_forks"], w["fleet_forks_n"].format(n=10)),
+        (w["become"], w["become_no"]),
+    ]
+    assert "30" in rows[2][1] and "4" in rows[3][1] and "10" in rows[4][1]
+
+
+def test_fleet_batches_by_percentage_by_number_or_all_at_once() -> None:
+    w, rows = fleet("serial: \"25%\"\n")
+    assert rows[1][1] == w["fleet_serial_pct"].format(n="`25%`") and "`25%`" in rows[1][1]
+    w, rows = fleet("serial: 3\n")
+    assert rows[1][1] == w["fleet_serial_n"].format(n="`3`") and "`3`" in rows[1][1]
+    w, rows = fleet("")
+    assert [r[1] for r in rows[1:]] == [w["fleet_serial_all"], w["fleet_max_fail_none"], w["fleet_throttle_none"],
+                                        w["fleet_forks_none"], w["become_no"]]
+
+
+def test_a_throttled_step_says_how_many_hosts_at_once() -> None:
+    v = view(CLEAN.replace("    minutes: 2\n", "    minutes: 2\n    throttle: 2\n"))
+    w = v.w
+    assert v.step(1, v.proc.steps[0])["throttle"] == w["step_throttle_n"].format(n=2)
+    assert "2" in w["step_throttle_n"].format(n=2)
+    assert view().step(1, view().proc.steps[0])["throttle"] == ""
+
+
+def test_approvals_needed_before_starting_are_part_of_the_system_state() -> None:
+    v = view(CLEAN.replace("prerequisites:\n", "prerequisites:\n  approvals: [Jefe <de> turno]\n"))
+    state = v.build(r.Kpis())["system_state"]
+    assert state[-1] == f"{v.w['approvals_needed']}: Jefe \\<de> turno"
+
+
+def test_changes_text_of_a_single_condition() -> None:
+    for changes, cond in [("{rc: 2}", ("changes_rc", {"rc": 2})), ("{stdout_contains: hecho}", ("changes_contains",
+                          {"x": "`hecho`"})), ("{stdout_regex: \"^ok\"}", ("changes_regex", {"x": "`^ok`"}))]:
+        v = view(CLEAN.replace("    run: touch {{ workdir }}/marca", "    run: touch {{ workdir }}/marca\n"
+                               f"    changes: {changes}"))
+        key, args = cond
+        assert v.changes_text(v.proc.steps[0]) == v.w["changes_when"].format(cond=v.w[key].format(**args)), changes
