@@ -126,6 +126,33 @@ class _Builder:
             return f"({name} | default({default_var(name)}))"
         return name
 
+    def role_vars(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A role's variables, as :meth:`data`, without reading themselves.
+
+        Role variables beat inventory variables, so ``backup_root: "{{
+        backup_root }}"`` would read itself ("recursive loop") whenever the
+        parameter comes from the inventory or group_vars. A parameter named
+        like one of the role's variables is therefore read from the host's own
+        variables (inventory, group_vars, host_vars, -e), where role
+        variables are not.
+        """
+        data: dict[str, Any] = self.data(values)
+        shadowed = sorted(set(values) & set(self.proc.parameters))
+        if not shadowed:
+            return data
+        head = re.compile(r"(\{\{-?\s*)(" + "|".join(map(re.escape, shadowed)) + r")\b(?!\s*\()")
+
+        def unshadow(node: Any) -> Any:
+            if isinstance(node, str):
+                return head.sub(lambda m: f"{m[1]}hostvars[inventory_hostname]['{m[2]}']", node)
+            if isinstance(node, dict):
+                return {k: unshadow(v) for k, v in node.items()}
+            if isinstance(node, list):
+                return [unshadow(v) for v in node]
+            return node
+
+        return {k: unshadow(v) for k, v in data.items()}
+
     def data(self, value: Any) -> Any:
         """Module or role arguments, with every string treated as :meth:`text`."""
         if isinstance(value, str):
@@ -190,7 +217,7 @@ class _Builder:
             else:
                 task["when"] = "not ansible_check_mode"
             if act.vars:
-                task["vars"] = self.data(act.vars)
+                task["vars"] = self.role_vars(act.vars)
         if not mutating and act.role is None:
             task["check_mode"] = False
         if task_vars:
