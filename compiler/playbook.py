@@ -518,6 +518,9 @@ class _Builder:
                     f" not in [0, {step.changes.rc}]"
                 )
         hidden = {"no_log": True} if main.get("no_log") else {}
+        # The changes condition's vars and the task's own tags, both: the
+        # condition reads procc_changed_* when the job has finished.
+        wait_vars = {**wait_extra.pop("vars", {}), **tag_vars(kind="wait")}
         running = ("procc_job.ansible_job_id is defined and procc_job_status is not unreachable"
                    " and not (procc_job_status.finished | default(true))")
         placed = {
@@ -535,7 +538,7 @@ class _Builder:
                 "changed_when": changed,
                 **wait_extra,
                 "when": "procc_job.ansible_job_id is defined",
-                "vars": tag_vars(kind="wait"),
+                "vars": wait_vars,
                 **placed,
                 **hidden,
                 "tags": tags,

@@ -83,7 +83,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

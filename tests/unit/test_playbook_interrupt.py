@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from compiler import playbook as pb
 from compiler.i18n import Lang, words
 from compiler.parse import parse_text
@@ -149,8 +147,6 @@ def test_a_changes_condition_without_rc_leaves_failing_to_the_job() -> None:
         "(procc_job_status.finished | default(false)) and procc_changed_contains in procc_job_status.stdout")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the wait task's 'vars' (tag_vars) overwrite the changes "
-                   "condition's vars (wait_extra), so procc_changed_contains/regex is undefined when read")
 def test_the_wait_carries_the_vars_of_its_changes_condition() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: {stdout_contains: hecho}\n")
     assert tasks[3]["vars"].get("procc_changed_contains") == "hecho"
