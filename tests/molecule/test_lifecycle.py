@@ -11,8 +11,10 @@ left. A second destroy is a no-op that succeeds (idempotent).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -70,7 +72,9 @@ def test_destroy_after_a_failed_scenario_leaves_nothing(tmp_path: Path) -> None:
     why = unavailable()
     if why is not None:
         pytest.skip(why)
-    project, seen, data, eph = tmp_path / "proj", tmp_path / "seen", tmp_path / "data", tmp_path / "eph"
+    project, seen, data = tmp_path / "proj", tmp_path / "seen", tmp_path / "data"
+    # Short: the SSH control sockets live under it (a Unix socket path has 108 bytes at most).
+    eph = Path(tempfile.mkdtemp(prefix="pmol-", dir="/tmp"))
     scenario = project / "molecule" / "broken"
     scenario.mkdir(parents=True)
     seen.mkdir()
@@ -79,6 +83,13 @@ def test_destroy_after_a_failed_scenario_leaves_nothing(tmp_path: Path) -> None:
     env = {**os.environ, "MOLECULE_EPHEMERAL_DIRECTORY": str(eph),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
+    try:
+        _failed_scenario_leaves_nothing(project, env, seen, data, eph)
+    finally:
+        shutil.rmtree(eph, ignore_errors=True)
+
+
+def _failed_scenario_leaves_nothing(project: Path, env: dict[str, str], seen: Path, data: Path, eph: Path) -> None:
     res = _molecule(project, env, "test")
     out = res.stdout + res.stderr
     assert res.returncode != 0, out
