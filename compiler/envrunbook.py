@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler import envvalues, runbook
-from compiler.errors import CompileError, Diagnostic, UsageError
+from compiler.errors import Diagnostic, UsageError
 from compiler.i18n import Lang
 from compiler.loader import project_role_docs
-from compiler.parse import parse_file
-from compiler.project import KpisProvider, Output, display
+from compiler.project import KpisProvider, Output, display, parse_all
 
 ENV_RUNBOOKS = Path(".procc") / "runbooks"
 
@@ -32,15 +31,10 @@ def outputs(files: list[Path], root: Path, env: str, extra: list[str], lang: Lan
             kpis: KpisProvider | None = None) -> tuple[list[Output], list[Diagnostic]]:
     """The runbook of each procedure in ``files`` with ``env``'s values (nothing written)."""
     roles = project_role_docs(root)
+    sources, diags = parse_all(files, root)
     outs: list[Output] = []
-    diags: list[Diagnostic] = []
     declared: set[str] = set()
-    for f in files:
-        try:
-            src = parse_file(f, display(f, root))
-        except CompileError as exc:
-            diags.extend(exc.diagnostics)
-            continue
+    for src in sources:
         values = envvalues.load(root, env, src.procedure, extra)
         figures = kpis(src, root, lang) if kpis else None
         text = runbook.render(src.procedure, lang, source=src.display, kpis=figures, roles=roles, values=values)

@@ -140,19 +140,26 @@ def outputs(src: Source, docs_dir: Path, playbooks_dir: Path, lang: Lang,
     return [Output(docs_dir / f"{stem}.md", md_text), Output(playbooks_dir / f"{stem}.yml", pb_text)]
 
 
+def parse_all(files: list[Path], root: Path) -> tuple[list[Source], list[Diagnostic]]:
+    """Every file parsed, and the diagnostics of those that could not be (all of them, in one pass)."""
+    sources: list[Source] = []
+    diags: list[Diagnostic] = []
+    for f in files:
+        try:
+            sources.append(parse_file(f, display(f, root)))
+        except CompileError as exc:
+            diags.extend(exc.diagnostics)
+    return sources, diags
+
+
 def compile_all(files: list[Path], root: Path, lang: Lang,
                 docs_dir: Path, playbooks_dir: Path,
                 kpis: KpisProvider | None = None) -> tuple[list[Output], list[Diagnostic]]:
     """Parse and generate every file; returns outputs and all diagnostics (nothing written)."""
     roles = project_role_docs(root)
+    sources, diags = parse_all(files, root)
     outs: list[Output] = []
-    diags: list[Diagnostic] = []
-    for f in files:
-        try:
-            src = parse_file(f, display(f, root))
-        except CompileError as exc:
-            diags.extend(exc.diagnostics)
-            continue
+    for src in sources:
         outs.extend(outputs(src, docs_dir, playbooks_dir, lang, kpis, root, roles))
     return outs, diags
 

@@ -13,6 +13,7 @@ import pytest
 from compiler import runbook
 from compiler.parse import parse_file, parse_text
 from tests.conftest import FIXTURES, ROOT
+from tests.core.test_runbook import _outside_fences
 
 SEED = FIXTURES / "seed" / "plantilla-procedimiento-backend.md"
 BACKEND_001 = ROOT / "procedures" / "PROC-BACKEND-001-deploy-release.yml"
@@ -20,19 +21,6 @@ BACKEND_001 = ROOT / "procedures" / "PROC-BACKEND-001-deploy-release.yml"
 # Headings whose title is the procedure's own: the template's placeholders
 # ("[Titulo del Paso]", "Verificar Estado del Sistema" as an example) allow it.
 _OWN_TITLE = re.compile(r"^### (Paso P\d+|Paso R\d+|Paso (?:\d+|N)|Problema \d+):")
-
-
-def _outside_fences(text: str) -> list[str]:
-    lines, fence = [], None
-    for line in text.splitlines():
-        m = re.match(r"^(`{3,}|~{3,})", line)
-        if fence is None and m:
-            fence = m.group(1)
-        elif fence is not None and line.strip() == fence:
-            fence = None
-        elif fence is None:
-            lines.append(line)
-    return lines
 
 
 def _kind(heading: str) -> str:
