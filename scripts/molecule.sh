@@ -49,7 +49,7 @@ with open(os.environ["PROCC_FAULTS_FILE"], "a", encoding="utf-8") as fh:
         fh.write(json.dumps(r) + "\n")
 PY
 done
-CHECKS=$CHECKS python3 - <<'PY'
+CATALOG=$([[ " ${scenarios[*]} " == *" default "* ]] && echo 1 || echo 0) CHECKS=$CHECKS python3 - <<'PY'
 import glob, json, os, yaml
 
 results: dict[tuple[str, str], dict] = {}
@@ -58,10 +58,11 @@ for line in open(os.environ["PROCC_FAULTS_FILE"], encoding="utf-8"):
         r = json.loads(line)
         results[(r["kind"], r["id"])] = r  # the last record of an id wins
 expected = set()
-for path in sorted(glob.glob("procedures/*.yml")):
-    proc = yaml.safe_load(open(path, encoding="utf-8"))
-    expected |= {("drill", f"{proc['id']} step {k}") for k in range(1, len(proc["steps"]) + 1)}
-expected |= {("failure", c) for c in os.environ["CHECKS"].splitlines() if c}
+if os.environ["CATALOG"] == "1":  # the catalog scenario ran: every step of every procedure is owed a drill
+    for path in sorted(glob.glob("procedures/*.yml")):
+        proc = yaml.safe_load(open(path, encoding="utf-8"))
+        expected |= {("drill", f"{proc['id']} step {k}") for k in range(1, len(proc["steps"]) + 1)}
+    expected |= {("failure", c) for c in os.environ["CHECKS"].splitlines() if c}
 everything = expected | set(results)
 survived = {key for key in everything if results.get(key, {}).get("ok") is True}
 for key in sorted(everything - survived):
