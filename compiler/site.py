@@ -17,6 +17,7 @@ compiler/diagram.py already reduced to entity codes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,38 @@ def config(site_dir: Path, title: str, local_js: bool) -> dict[str, Any]:
     }
 
 
+# A code span (kept as it is) or a backslash-escaped "<" (outside code).
+_CODE_OR_LT = re.compile(r"(`+).*?(?<!`)\1(?!`)|\\<")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def for_mkdocs(text: str) -> str:
+    """The runbook's Markdown for MkDocs' Python-Markdown.
+
+    The runbooks escape a "<" of free text as CommonMark does, with a
+    backslash. Python-Markdown has no such escape: it would print the
+    backslash and then read the "<" as the start of raw HTML, so hostile
+    text would become markup on the site. Outside code, ``\\<`` becomes
+    ``&lt;``, which both read as text.
+    """
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None and line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
+            fence = None
+        elif fence is None:
+            line = _CODE_OR_LT.sub(lambda c: c.group(0) if c.group(1) else "&lt;", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _copy_markdown(src: Path, dest: Path) -> None:
+    dest.write_text(for_mkdocs(src.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def stage(root: Path, docs_dir: Path, site_dir: Path, title: str) -> Path:
     """Copy the generated Markdown and the script into the staging folder; returns its mkdocs.yml."""
     src = root / STAGE
@@ -93,12 +126,12 @@ def stage(root: Path, docs_dir: Path, site_dir: Path, title: str) -> Path:
     if not index.is_file():
         raise UsageError(f"procc site: {index} is missing (run: procc compile)")
     for md_file in sorted(docs_dir.glob("*.md")):
-        shutil.copyfile(md_file, docs / ("index.md" if md_file.name == "README.md" else md_file.name))
+        _copy_markdown(md_file, docs / ("index.md" if md_file.name == "README.md" else md_file.name))
     quick = docs_dir / "quick"
     if quick.is_dir():
         (docs / "quick").mkdir()
         for md_file in sorted(quick.glob("*.md")):
-            shutil.copyfile(md_file, docs / "quick" / md_file.name)
+            _copy_markdown(md_file, docs / "quick" / md_file.name)
     js = mermaid_js(root)
     if js is not None:
         (docs / "assets").mkdir()
