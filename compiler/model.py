@@ -543,8 +543,24 @@ class Problem(Strict):
     references: list[str] = Field(default_factory=list)
 
 
+# When a post-execution action runs, by the host's outcome (playbook.POST_OUTCOME).
+Outcome = Literal["success", "failure", "rollback", "drill", "always"]
+
+
 class PostAction(Action):
     title: str
+    on_outcome: list[Outcome] = Field(
+        default_factory=lambda: list[Outcome](["always"]),
+        description="When the action runs, by the host's outcome: success (the procedure completed), "
+        "failure (a real failure, rolled back or not), rollback (a real failure fully rolled back), drill "
+        "(a procc_fail_at run) or always (the default). One outcome or a list. '{{ procc_outcome }}' in the "
+        "action reads success, failed, rolled-back or drill.",
+    )
+
+    @field_validator("on_outcome", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 class Post(Strict):

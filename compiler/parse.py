@@ -246,10 +246,12 @@ def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Di
         name for name, p in (params.items() if isinstance(params, dict) else ())
         if isinstance(p, dict) and (p.get("type") in shellvars.INERT_TYPES or p.get("choices") is not None)
     )
+    in_post = frozenset(allowed | templating.POST_ONLY_NAMES)
     for loc, text in _executed_strings(data, (), executed=False):
-        refs, problems = templating.scan(text, allowed)
+        refs, problems = templating.scan(text, in_post if loc[:1] == ("post",) else allowed)
         for prob in problems:
-            code = "undeclared-parameter" if "not a declared parameter" in prob.message else "template-expression"
+            code = ("undeclared-parameter" if "not a declared parameter" in prob.message
+                    or "defined only in post-execution" in prob.message else "template-expression")
             yield Diagnostic(smap.path, smap.in_text(loc, prob.offset, text), prob.message, code)
         if loc and loc[-1] == "run":
             _, shell_problems = shellvars.render(text, refs, inert)

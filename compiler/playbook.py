@@ -102,7 +102,8 @@ class _Builder:
     def __init__(self, proc: Procedure, lang: Lang) -> None:
         self.proc = proc
         self.w = words(lang)
-        self.allowed = frozenset(proc.parameters) | templating.BUILTIN_NAMES
+        # The source was validated: the post-only names appear only in post actions.
+        self.allowed = frozenset(proc.parameters) | templating.BUILTIN_NAMES | templating.POST_ONLY_NAMES
         self.secrets = frozenset(n for n, p in proc.parameters.items() if p.secret)
         self.defaulted = frozenset(n for n, p in proc.parameters.items() if p.default is not None)
 
@@ -777,6 +778,14 @@ class _Builder:
         return out
 
     def post(self) -> list[Task]:
+        """Post-execution, in the outcome play: after the fleet decided, so each action knows the outcome.
+
+        Why there and not in the run play's ``always``: with ``serial``, a
+        host's batch ends before a later batch fails and the fleet rolls the
+        earlier hosts back; a post action run at the end of the first batch
+        (a clean-up of the copy the rollback needs, a "deployed" message)
+        would act on an outcome that was not yet known.
+        """
         w = self.w
         tasks: list[Task] = []
         post = self.proc.post
@@ -784,6 +793,10 @@ class _Builder:
             body: Task = {"name": self.name(w["post"], title)}
             body.update(self.action(act, mutating=mutates(act, True)))
             body["tags"] = ["post", "always"]
+            # A host that ran nothing, or dropped off, is not touched.
+            when = ["procc_result.outcome not in ['not-run', 'unreachable']"]
+            if "always" not in act.on_outcome:
+                when.append(" or ".join(f"({POST_OUTCOME[o]})" for o in act.on_outcome))
             tasks.append({
                 "name": self.name(f"{w['post']} | {w['t_post_block']}", title),
                 "vars": tag_vars(kind="post"),
@@ -792,8 +805,7 @@ class _Builder:
                     self.name(f"{w['post']} | {w['t_rb_failed']}", title),
                     {"procc_post_failed": "{{ procc_post_failed + [ansible_failed_task.name | default('')] }}"},
                     ["post", "always"])],
-                # A host that dropped off is not touched again.
-                "when": "not (procc_failure.unreachable | default(false))",
+                "when": when,
                 "tags": ["post", "always"],
             })
         tasks.append({
@@ -861,7 +873,6 @@ class _Builder:
             "when": "not procc_halted",
             "block": main,
             "rescue": self.rescue(),
-            "always": self.post(),
         })
         # Hosts that end this play without it are the ones Ansible removed
         # (unreachable outside a step, a failing bookkeeping task).
@@ -946,6 +957,7 @@ class _Builder:
             fleet,
             *([rollback] if rollback["block"] else []),
             result_task,
+            *self.post(),
             {
                 "name": f"Procc | {w['t_drill_passed']}",
                 "ansible.builtin.debug": {"msg": SUMMARY},
@@ -962,12 +974,28 @@ class _Builder:
             },
         ]
         play = self.play_header(f"{proc.title} | {w['t_outcome_play']}")
-        play["vars"] = self.play_vars()
+        play["vars"] = {**self.play_vars(), "procc_outcome": POST_OUTCOME_VALUE}
         play["tasks"] = tasks
         return play
 
     def play(self) -> list[dict[str, Any]]:
         return [self.run_play(), self.outcome_play()]
+
+
+# What a post action reads in '{{ procc_outcome }}' (set in the outcome play,
+# from the host's result): a drill reads 'drill' whatever it ended with.
+POST_OUTCOME_VALUE = (
+    "{{ 'drill' if procc_fail_at | int > 0 else procc_result.outcome"
+    " if procc_result.outcome in ['success', 'rolled-back'] else 'failed' }}"
+)
+
+# The condition of each post-execution outcome (model.Outcome, 'always' aside).
+POST_OUTCOME: dict[str, str] = {
+    "success": "procc_outcome == 'success'",
+    "failure": "procc_outcome in ['failed', 'rolled-back']",
+    "rollback": "procc_outcome == 'rolled-back'",
+    "drill": "procc_outcome == 'drill'",
+}
 
 
 def default_var(name: str) -> str:

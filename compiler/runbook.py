@@ -73,6 +73,7 @@ _BUILTIN_VALUES = {
     "ansible_hostname": '"$(hostname -s)"',
     "ansible_user": '"$(id -un)"',
     "procc_run_id": "manual",
+    "procc_outcome": "success",
 }
 
 
@@ -594,8 +595,15 @@ class _View:
         return items
 
     def post_actions(self, items: list[PostAction]) -> list[dict[str, Any]]:
-        return [{"title": md.inline(a.title), "block": self.action_block(a), "notes": self.action_notes(a)}
-                for a in items]
+        return [{"title": md.inline(a.title), "block": self.action_block(a),
+                 "notes": [*self.post_when(a), *self.action_notes(a)]} for a in items]
+
+    def post_when(self, act: PostAction) -> list[str]:
+        """The note saying on which outcomes a post action runs (none when it always runs)."""
+        if "always" in act.on_outcome:
+            return []
+        outcomes = ", ".join(self.w[f"post_on_{o}"] for o in act.on_outcome)
+        return [self.w["post_on"].format(outcomes=outcomes)]
 
     def approvals(self, kpis: Kpis) -> list[tuple[str, str]]:
         a = self.proc.approvals

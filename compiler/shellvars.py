@@ -309,7 +309,8 @@ def command(text: str, proc: Procedure) -> Rendered:
     validated, so every reference here is allowed and renderable.
     """
     inert = frozenset(n for n, p in proc.parameters.items() if p.inert)
-    return _command(text.rstrip("\n"), frozenset(proc.parameters) | templating.BUILTIN_NAMES, inert)
+    names = frozenset(proc.parameters) | templating.BUILTIN_NAMES | templating.POST_ONLY_NAMES
+    return _command(text.rstrip("\n"), names, inert)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -34,6 +34,9 @@ BUILTIN_NAMES = frozenset(
     }
 )
 
+# Built-in names defined only where post-execution actions run (the outcome play).
+POST_ONLY_NAMES = frozenset({"procc_outcome"})
+
 _OPEN = re.compile(r"\{\{")
 _DELIMS = re.compile(r"\{\{|\{%|\{#")
 # One environment, used only to parse: nothing is ever rendered with it.
@@ -102,6 +105,9 @@ def undeclared(name: str, allowed: frozenset[str]) -> str:
     """The message for a reference to ``name``, which is not in ``allowed``: what it may have meant."""
     close = difflib.get_close_matches(name, sorted(allowed), n=1)
     hint = f" (did you mean '{{{{ {close[0]} }}}}'?)" if close else ""
+    if name in POST_ONLY_NAMES:
+        return (f"'{{{{ {name} }}}}' is defined only in post-execution actions (post.cleanup, post.notify), "
+                "where the host's outcome is known")
     if name.startswith(("procc_", "ansible_")):
         # procc's and Ansible's own names are not something to declare: say which exist.
         builtins = ", ".join(sorted(BUILTIN_NAMES))

@@ -80,9 +80,9 @@ def test_an_undeclared_name_gets_did_you_mean() -> None:
 
 
 def test_a_procc_name_that_does_not_exist_is_not_to_be_declared() -> None:
-    got = _errors(CLEAN.replace("touch {{ workdir }}/marca", "echo {{ procc_outcome }}"))
+    got = _errors(CLEAN.replace("touch {{ workdir }}/marca", "echo {{ procc_status }}"))
     assert len(got) == 1
-    assert "'{{ procc_outcome }}' is not one of the built-in variables (" in got[0]
+    assert "'{{ procc_status }}' is not one of the built-in variables (" in got[0]
     assert "procc_run_id" in got[0] and "declare it" not in got[0]
 
 

@@ -155,7 +155,8 @@ def test_a_probe_matching_a_secret_pattern_is_hidden() -> None:
 
 def test_without_a_full_rollback_a_failed_final_validation_is_a_failure() -> None:
     bare = CLEAN.replace("  steps:\n    - title: Borrar la marca\n      run: rm -f {{ workdir }}/marca\n", "")
-    outcome = [builder(t).outcome_play()["tasks"][-3]["vars"]["procc_o"] for t in (bare, CLEAN)]
+    outcome = [next(t for t in builder(src).outcome_play()["tasks"] if t["name"] == "Procc | Result")["vars"]
+               ["procc_o"] for src in (bare, CLEAN)]
     assert "{{ 'rolled-back' if false else 'failed' }}" in outcome[0]
     assert "{{ 'rolled-back' if true else 'failed' }}" in outcome[1]
 
@@ -182,7 +183,8 @@ def test_ordered_leaves_a_plays_vars_in_their_order() -> None:
 
 def test_without_any_rollback_the_outcome_play_has_no_fleet_rollback() -> None:
     bare = CLEAN.replace("    rollback:\n      run: rm -f {{ workdir }}/marca\n", "")
-    assert len(builder(bare).outcome_play()["tasks"]) == 4  # fleet, result, drill passed, summary
+    # fleet, result, end of post-execution, drill passed, summary
+    assert len(builder(bare).outcome_play()["tasks"]) == 5
     assert len([t for t in builder(CLEAN).outcome_play()["tasks"] if "block" in t]) == 1
     assert not [t for t in builder(bare).outcome_play()["tasks"] if "block" in t]
 
