@@ -70,6 +70,7 @@ from compiler import shellvars, templating
 from compiler.i18n import Lang, words
 from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates, roles
 from compiler.playbookexpr import (
+    DONE,
     FLEET_BAD,
     HIDDEN,
     HIDDEN_MSG,
@@ -80,6 +81,7 @@ from compiler.playbookexpr import (
     SUMMARY,
     TAIL_EXPR,
     VERDICT,
+    reached,
 )
 from compiler.protocol import tag_vars
 from compiler.yamlout import Unsafe, dump
@@ -88,12 +90,17 @@ Task = dict[str, Any]
 
 # Marker in the drill's failure message; the rescue tells a drill from a real failure by it.
 DRILL_MARK = "procc-drill"
+# A graceful stop asked before a step (procc's cancel flag file): the step never started.
+# An interruptible step stopped on request says "procc-cancel: step stopped" instead.
+CANCEL_MARK = "procc-cancel: stop requested"
+# Inside a step's block: whether the host was lost (a play var, LOST, reads the step's results).
+LOST_NOW = "procc_lost | length > 0"
+NOT_LOST = "procc_lost | length == 0"
 
-# Where a step's command leaves its result (the unreachable guard reads it) and
-# where any other command with a ``changes`` condition does (procc_result is
-# the run's outcome, see compiler.protocol).
-STEP_REGISTER = "procc_out"
-CHANGE_REGISTER = STEP_REGISTER
+# Where a command with a ``changes`` condition outside a step leaves its result
+# (procc_result is the run's outcome, see compiler.protocol; a step's action
+# registers step_register(k)).
+CHANGE_REGISTER = "procc_out"
 # The condition of a task that must not run under --check (it reads what a skipped task did).
 NOT_CHECK = "not ansible_check_mode"
 
@@ -414,58 +421,57 @@ class _Builder:
     def step(self, k: int, step: Step) -> Task:
         """Step ``k`` as one block tagged ``procc_step: k``; its tasks say their ``procc_kind``.
 
+        Lean: the step's own tasks and one closing check, no bookkeeping
+        tasks. The step's action registers ``procc_step_K`` (reset to ``{}``
+        when the play starts), so "step K was started" is that result being
+        non-empty (:data:`REACHED`), computed once where it is read: in the
+        rescue and at the end of the run play, never accumulated per step.
+
         ``ignore_unreachable`` keeps a host that drops off mid-step in the
-        play: the guard after its commands (and after its validation) fails
-        it on the controller, so its rescue runs and the run stops.
+        play: the closing check fails it on the controller, so its rescue
+        runs and the run stops (a validation is not tried on a lost host).
+        The same check is the drill (``procc_fail_at=K``: after the step's
+        commands and validation, with the drill's own message) and the
+        graceful stop asked before the next step (procc's cancel flag file):
+        conditions of a task that runs anyway, so they cost nothing when no
+        drill or stop was asked for. Step 1 keeps its own stop check (nothing
+        before it closes a step).
         """
         w = self.w
         p = f"{w['step']} {k}"
         tags = [f"step{k}"] + ([step.id] if step.id else [])
-        tasks: list[Task] = [
-            # A graceful stop asked for before this step (procc's cancel flag file
-            # on the controller) fails here, so the rescue rolls back steps < k.
-            {
+        last = k == len(self.proc.steps)
+        tasks: list[Task] = []
+        if k == 1:
+            # A graceful stop asked for before the first step (during pre-flight) fails here.
+            tasks.append({
                 "name": f"{p} | {w['t_cancel']}",
-                "ansible.builtin.fail": {"msg": f"procc-cancel: stop requested before step {k}"},
+                "ansible.builtin.fail": {"msg": f"{CANCEL_MARK} before step {k}"},
                 "when": "procc_cancel_file is exists",
                 "vars": tag_vars(kind="cancel"),
                 "tags": tags,
-            },
-            self.setfact(
-                f"{p} | {w['start_task']}",
-                {"procc_phase": "step", "procc_current": k, "procc_started": f"{{{{ procc_started + [{k}] }}}}"},
-                tags, kind="start",
-            ),
-        ]
+            })
         main: Task = {"name": self.name(p, step.title)}
         mutating = mutates(step, True)
-        # The step's own result is what the unreachable guard (and a changes condition) reads.
-        out = STEP_REGISTER if step.kind != "role" and not step.is_interruptible else None
-        main.update(self.action(step, mutating=mutating, register=out))
+        # The step's own result: "started" (REACHED), the lost-host check and a changes condition read it.
+        main.update(self.action(step, mutating=mutating, register=step_register(k)))
         main["tags"] = tags
         tasks.append(main)
         if step.is_interruptible:
             tasks.extend(self.interruptible(p, main, step, mutating, tags))
-        tasks.append(self.guard(p, tags))
-        tasks.append({
-            "name": f"{p} | {w['drill_task']} (procc_fail_at={k})",
-            "ansible.builtin.fail": {"msg": f"{DRILL_MARK}: procc_fail_at={k}"},
-            "when": f"procc_fail_at | int == {k}",
-            "vars": tag_vars(kind="drill"),
-            "tags": tags,
-        })
         if step.validate_ is not None:
             v = step.validate_
             # Under --check a mutating step did not run: there is nothing to validate.
             check = self.checked(f"{p} | {w['validate_task']}", step.title, v, v.expect, v.retries, v.delay,
                                  tags, mutating=mutates(v, False), when=NOT_CHECK if mutating else None)
+            # A host lost during the step is not tried again (a delegated validation would misreport it).
+            _add_when(check, NOT_LOST)
             tasks.append(self.tagged(check, None, "validate"))
-            tasks.append(self.guard(p, tags))
-        tasks.append(self.setfact(f"{p} | {w['t_done']}", {"procc_done": f"{{{{ procc_done + [{k}] }}}}"},
-                                  tags, kind="done"))
+        tasks.append(self.step_end(p, k, tags, last=last))
         block: Task = {
             "name": self.name(p, step.title),
-            "vars": tag_vars(k, "run"),
+            "vars": {**tag_vars(k, "run"), **({"procc_job": f"{{{{ {step_register(k)} }}}}"}
+                                             if step.is_interruptible else {})},
             "ignore_unreachable": True,
             "tags": tags,
             "block": tasks,
@@ -474,14 +480,26 @@ class _Builder:
             block["throttle"] = step.throttle
         return block
 
-    def guard(self, p: str, tags: list[str]) -> Task:
-        """Fail on the controller when the host dropped off (its result is ``unreachable``)."""
+    def step_end(self, p: str, k: int, tags: list[str], *, last: bool) -> Task:
+        """The closing check of step ``k``: host lost, drill, or a stop asked before the next step.
+
+        It fails on the controller with the message the rescue and the
+        summary read (``procc-unreachable``, ``procc-drill``,
+        ``procc-cancel``), in that order of precedence; skipped, the step is
+        done. No stop check after the last step: final validation follows.
+        """
+        w = self.w
+        drill = f"procc_fail_at | int == {k}"
+        conds = [LOST_NOW, drill] + ([] if last else ["procc_cancel_file is exists"])
+        lost_msg = "('procc-unreachable: ' ~ ((procc_lost | first).msg | default('')))"
+        drill_msg = f"'{DRILL_MARK}: procc_fail_at={k}'"
+        other = drill_msg if last else f"({drill_msg} if {drill} else '{CANCEL_MARK} before step {k + 1}')"
+        msg = f"{{{{ {lost_msg} if {LOST_NOW} else {other} }}}}"
+        checks = [w["t_guard"], f"{w['drill_task']} procc_fail_at={k}"] + ([] if last else [w["t_cancel"]])
         return {
-            "name": f"{p} | {self.w['t_guard']}",
-            "ansible.builtin.fail": {
-                "msg": "procc-unreachable: {{ (procc_lost | first).msg | default('') }}",
-            },
-            "when": "procc_lost | length > 0",  # a play var (LOST): the step's results that are unreachable
+            "name": f"{p} | {w['t_done']} ({'; '.join(checks)})",
+            "ansible.builtin.fail": {"msg": msg},
+            "when": " or ".join(conds),
             "vars": tag_vars(kind="guard"),
             "tags": tags,
         }
@@ -500,7 +518,7 @@ class _Builder:
         main.pop("timeout", None)
         main["async"] = limit
         main["poll"] = 0
-        main["register"] = "procc_job"
+        # The job's handle stays the step's result (procc_step_K; the block names it procc_job).
         main["changed_when"] = False
         main.pop("failed_when", None)
         if mutating:
@@ -641,12 +659,23 @@ class _Builder:
         return [measure, check]
 
     def rescue(self) -> list[Task]:
+        """Record the failure once, with the run's bookkeeping, then roll back.
+
+        Which steps started (``procc_started``) and completed
+        (``procc_done``), the current one and the phase come from the steps'
+        registered results (:data:`REACHED`), computed here and at the end
+        of the run play, not by tasks in every step: ``procc_phase`` only
+        says pre-flight or final validation; a step was running when one was
+        started after pre-flight. Every step started before the last one
+        completed (a failure stops the run); the last one did too when the
+        failure is a stop asked before the next step.
+        """
         w = self.w
         rb_tags = ["rollback", "always"]
         msg = "((ansible_failed_result.msg | default('')) | string)"
         failure = {
-            "phase": "{{ procc_phase }}",
-            "step": (f"{{{{ procc_current if procc_phase == 'step' and not {msg}.startswith('procc-cancel')"
+            "phase": "{{ procc_ph }}",
+            "step": (f"{{{{ procc_s | last if procc_ph == 'step' and not {msg}.startswith('procc-cancel')"
                      " else none }}"),
             "task": "{{ ansible_failed_task.name | default('') }}",
             "message": f"{{{{ {HIDDEN_MSG} if {HIDDEN} else {msg} | truncate(300, true) }}}}",
@@ -657,18 +686,28 @@ class _Builder:
             "cancel": f"{{{{ {msg}.startswith('procc-cancel') }}}}",
             "unreachable": f"{{{{ {msg}.startswith('procc-unreachable') }}}}",
         }
-        tasks: list[Task] = [
-            self.setfact(
-                f"Procc | {w['t_rescue']}",
-                {
-                    "procc_failure": failure,
-                    "procc_drill_hit": f"{{{{ {msg}.startswith('{DRILL_MARK}') }}}}",
-                    # Read by the other hosts (later serial batches, the outcome play).
-                    "procc_halt": f"{{{{ '' if {msg}.startswith('{DRILL_MARK}') else procc_run_key }}}}",
-                },
-                rb_tags, kind="rescue",
-            )
-        ]
+        record = self.setfact(
+            f"Procc | {w['t_rescue']}",
+            {
+                "procc_failure": failure,
+                "procc_phase": "{{ procc_ph }}",
+                "procc_current": "{{ procc_s | last | default(0) }}",
+                "procc_started": "{{ procc_s }}",
+                "procc_done": (f"{{{{ procc_s if procc_ph != 'step' or {msg}.startswith('{CANCEL_MARK}')"
+                               " else procc_s[:-1] }}"),
+                "procc_drill_hit": f"{{{{ {msg}.startswith('{DRILL_MARK}') }}}}",
+                # Read by the other hosts (later serial batches, the outcome play).
+                "procc_halt": f"{{{{ '' if {msg}.startswith('{DRILL_MARK}') else procc_run_key }}}}",
+            },
+            rb_tags, kind="rescue",
+        )
+        # Evaluated once per use in this task: the started steps and the phase they imply.
+        record["vars"] = {
+            "procc_s": "{{ procc_reached }}",
+            "procc_ph": "{{ 'step' if procc_phase == 'preflight' and procc_s | length > 0 else procc_phase }}",
+            **record["vars"],
+        }
+        tasks: list[Task] = [record]
         reachable = "not (procc_failure.unreachable | default(false))"
         tasks.extend(self.step_rollbacks(f"procc_phase == 'step' and {reachable}"))
         full = self.proc.rollback.steps
@@ -812,7 +851,7 @@ class _Builder:
             "name": f"Procc | {w['t_end']}",
             "ansible.builtin.debug": {
                 "msg": (
-                    "procc {{ procc_proc_id }}: started={{ procc_started }} done={{ procc_done }}"
+                    f"procc {{{{ procc_proc_id }}}}: started={{{{ procc_reached }}}} done={DONE}"
                     " rolled_back={{ procc_rolled_back }} rollback_failed={{ procc_rollback_failed }}"
                     " irreversible={{ procc_irreversible }} post_failed={{ procc_post_failed | length }}"
                 ),
@@ -833,6 +872,8 @@ class _Builder:
             "procc_fail_at": 0,
             "procc_cancel_file": "",
             **RUN_STATE,
+            # The started steps, from their results (templated when read).
+            "procc_reached": reached(len(proc.steps)),
             "procc_step_titles": {k: Unsafe(s.title) for k, s in enumerate(proc.steps, 1)},
             # Failed hosts a batch tolerates, in percent (0: none, all-or-nothing).
             "procc_max_fail_percentage": proc.max_fail_percentage or 0,
@@ -857,7 +898,9 @@ class _Builder:
         # bookkeeping would shadow these vars, so reset it first.
         tasks: list[Task] = [
             # procc_batch: this host's serial batch, as it was before any host dropped off.
-            self.setfact(f"Procc | {w['t_init']}", {**RUN_STATE, "procc_batch": "{{ ansible_play_batch }}"},
+            # procc_step_K: each step's result, {} until the step is reached (see step()).
+            self.setfact(f"Procc | {w['t_init']}", {**RUN_STATE, "procc_batch": "{{ ansible_play_batch }}",
+                                                    **{step_register(k): {} for k in range(1, len(proc.steps) + 1)}},
                          ["always"], kind="init"),
             self.parameter_check(),
             self.setfact(f"Procc | {w['t_halt']}", {"procc_halted": f"{{{{ {STOPPED} }}}}"},
@@ -876,7 +919,10 @@ class _Builder:
         })
         # Hosts that end this play without it are the ones Ansible removed
         # (unreachable outside a step, a failing bookkeeping task).
-        tasks.append(self.setfact(f"Procc | {w['t_finished']}", {"procc_finished": "{{ procc_run_key }}"},
+        # The run's bookkeeping, computed once here (the rescue did for a failed host).
+        tasks.append(self.setfact(f"Procc | {w['t_finished']}", {"procc_finished": "{{ procc_run_key }}",
+                                                                 "procc_started": "{{ procc_reached }}",
+                                                                 "procc_done": DONE},
                                   ["always"], kind="post"))
         # The batch's verdict (max_fail_percentage, see the module docstring):
         # read by the later batches (they run nothing) and the outcome play.
@@ -996,6 +1042,11 @@ POST_OUTCOME: dict[str, str] = {
     "rollback": "procc_outcome == 'rolled-back'",
     "drill": "procc_outcome == 'drill'",
 }
+
+
+def step_register(k: int) -> str:
+    """Where step ``k``'s action leaves its result: non-empty once the step was started (REACHED)."""
+    return f"procc_step_{k}"
 
 
 def default_var(name: str) -> str:

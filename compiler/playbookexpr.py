@@ -14,9 +14,25 @@ from __future__ import annotations
 TAIL_EXPR = ("((ansible_failed_result.{stream} | default('')) | string).splitlines()[-10:]"
              " | map('truncate', 300, true) | list")
 
-# The results of a step's tasks that found the host unreachable (the guard's condition).
-LOST = ("{{ [procc_out | default({}), procc_job_status | default({}), procc_check | default({})]"
-        " | select('unreachable') | list }}")
+# The results of a step's tasks that found the host unreachable (the closing check's
+# condition): the step's own result (procc_step_K, K the block's procc_step), its
+# job's status and its validation's.
+LOST = ("{{ [hostvars[inventory_hostname]['procc_step_' ~ procc_step] | default({}), procc_job_status | default({}),"
+        " procc_check | default({})] | select('unreachable') | list }}")
+
+
+def reached(steps: int) -> str:
+    """The steps of this run that were started, in order: those whose result
+    ``procc_step_K`` is not the empty dict the play starts with (a skipped
+    result counts: check mode skips a step that was reached)."""
+    ks = f"range(1, {steps + 1})"
+    return (f"{{{{ {ks} | zip(query('vars', *({ks} | map('string') | map('regex_replace', '^', 'procc_step_')),"
+            " default={})) | selectattr('1') | map('first') | list }}")
+
+
+# Steps that completed: all started ones, unless the run failed inside a step
+# (the last started one), not in a stop asked before the next step.
+DONE = "{{ procc_done if procc_failure.phase is defined else procc_reached }}"
 
 # A failed no_log task (it sees a secret): its output and message stay hidden, its rc does not.
 HIDDEN = "(ansible_failed_task.no_log | default(false) | bool)"

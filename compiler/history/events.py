@@ -149,7 +149,13 @@ class Tracker:
         if status in ("failed", "unreachable") and not data.get("ignore_errors") and tag.kind != "summary":
             self.failed_task = task
             self.failed_msg = _reason(res)
-        if isinstance(ref, int) and ref in self.steps and status:
+        if kind == "runner_on_start" and tag.kind == "run" and isinstance(ref, int) and ref in self.steps:
+            # The step's action begins on this host: the step is started (a
+            # lean playbook has no "start" task; the state file must know
+            # before the action ends, in case procc is killed meanwhile).
+            self.phase = "step"
+            self._step_event(self.steps[ref], "start", "ok", host, start, None, {})
+        elif isinstance(ref, int) and ref in self.steps and status:
             self._step_event(self.steps[ref], tag.kind or "run", status, host, start, when, res)
         elif isinstance(ref, str) and ref.startswith("R") and status == "ok":
             if tag.kind == "rollback-ok":
@@ -172,9 +178,14 @@ class Tracker:
             elif kind == "irreversible" and status == "ok":
                 st.rollback = "irreversible"
             return
+        if kind == "guard" and (status == "skipped" or (
+                status == "failed" and str(res.get("msg", "")).startswith("procc-cancel: stop requested"))):
+            # The step's closing check: skipped, the step is done; failing on a
+            # stop asked before the next step, it is done too.
+            kind, status = "done", "ok"
         # Only what ran counts: a skipped task, or the stop check before a
         # step (it fails before the step starts), never starts a step.
-        if status == "skipped" or kind == "cancel":
+        elif status == "skipped" or kind == "cancel":
             return
         if kind == "start" and status == "ok":
             self.current = st.number

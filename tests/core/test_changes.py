@@ -68,15 +68,16 @@ def test_the_playbook_says_what_changes_and_what_runs_under_check() -> None:
     read = _task(tasks, "Paso 1 | Leer el estado (solo lectura)")
     assert read["changed_when"] is False and read["check_mode"] is False
     rc = _task(tasks, "Paso 2 | Crear la marca rc (exit 2 si cambia)")
-    assert rc["changed_when"] == "procc_out.rc == 2"
-    assert rc["failed_when"] == "procc_out.rc not in [0, 2]" and rc["register"] == "procc_out"
+    assert rc["changed_when"] == "procc_step_2.rc == 2"
+    assert rc["failed_when"] == "procc_step_2.rc not in [0, 2]" and rc["register"] == "procc_step_2"
     assert "check_mode" not in rc
     out = _task(tasks, "Paso 3 | Crear la marca de salida si falta")
-    assert out["changed_when"] == "procc_changed_contains in procc_out.stdout"
+    assert out["changed_when"] == "procc_changed_contains in procc_step_3.stdout"
     assert out["vars"] == {"procc_changed_contains": "created"}
     assert _task(tasks, "Paso 4 | Crear la marca touch")["changed_when"] is True
-    assert _task(tasks, "Paso 2 | Validar | Crear la marca rc (exit 2 si cambia)")["when"] == "not ansible_check_mode"
-    assert "when" not in _task(tasks, "Paso 1 | Validar | Leer el estado (solo lectura)")
+    assert _task(tasks, "Paso 2 | Validar | Crear la marca rc (exit 2 si cambia)")["when"] == [
+        "not ansible_check_mode", "procc_lost | length == 0"]
+    assert _task(tasks, "Paso 1 | Validar | Leer el estado (solo lectura)")["when"] == "procc_lost | length == 0"
     assert _task(tasks, "Paso P1 | Leer la semilla")["check_mode"] is False
     assert "not ansible_check_mode" in str(_task(tasks, "Paso 2 | Rollback", block=True)["when"])
 

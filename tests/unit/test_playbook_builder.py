@@ -195,7 +195,7 @@ def test_a_validation_that_changes_something_says_so() -> None:
     b = builder(text)
     [check] = [t for t in b.step(1, b.proc.steps[0])["block"] if t.get("vars", {}).get("procc_kind") == "validate"]
     assert check["changed_when"] is True
-    assert check["when"] == "not ansible_check_mode"
+    assert check["when"] == ["not ansible_check_mode", "procc_lost | length == 0"]
     assert "check_mode" not in check
 
 

@@ -61,23 +61,23 @@ STOPPED = {
 def test_a_mutating_step_starts_a_job_and_waits_for_it() -> None:
     tasks = step_tasks("    interruptible: true\n")
     names = [t["name"] for t in tasks]
-    assert names[2:6] == ["Step 1 | Crear marca", "Step 1 | Wait", "Step 1 | Stop the step's process",
+    assert names[1:5] == ["Step 1 | Crear marca", "Step 1 | Wait", "Step 1 | Stop the step's process",
                           "Step 1 | Stopped by procc"]
     assert tasks[6]["vars"] == {"procc_kind": "guard"}
-    main = tasks[2]
+    main = tasks[1]
     assert main == {
         "name": "Step 1 | Crear marca",
         "ansible.builtin.shell": {"cmd": SHELL_CMD, "executable": "/bin/bash"},
         "environment": ENV,
         # Starting the job changes nothing; the wait says whether the step did.
         "changed_when": False,
-        "register": "procc_job",
+        "register": "procc_step_1",
         "tags": TAGS,
         "async": 86400,
         "poll": 0,
         "when": "not ansible_check_mode",
     }
-    assert tasks[3] == {
+    assert tasks[2] == {
         "name": "Step 1 | Wait",
         "ansible.builtin.async_status": {"jid": "{{ procc_job.ansible_job_id }}"},
         "register": "procc_job_status",
@@ -89,13 +89,13 @@ def test_a_mutating_step_starts_a_job_and_waits_for_it() -> None:
         "vars": {"procc_kind": "wait"},
         "tags": TAGS,
     }
-    assert tasks[4] == kill({})
-    assert tasks[5] == STOPPED
+    assert tasks[3] == kill({})
+    assert tasks[4] == STOPPED
 
 
 def test_the_step_timeout_bounds_the_job_and_its_wait() -> None:
     tasks = step_tasks("    interruptible: true\n    timeout: 30\n")
-    main, wait = tasks[2], tasks[3]
+    main, wait = tasks[1], tasks[2]
     assert "timeout" not in main  # async replaces the task timeout (Ansible would kill the poller instead)
     assert (main["async"], wait["retries"]) == (30, 30)
 
@@ -103,21 +103,21 @@ def test_the_step_timeout_bounds_the_job_and_its_wait() -> None:
 def test_placement_reaches_the_wait_and_the_kill_but_not_the_stop() -> None:
     tasks = step_tasks("    interruptible: true\n    where: controller\n    become: true\n")
     placed = {"delegate_to": "localhost", "become": True}
-    assert {k: tasks[2][k] for k in placed} == placed
-    assert {k: tasks[3].get(k) for k in placed} == placed
-    assert tasks[4] == kill(placed)
-    assert tasks[5] == STOPPED
+    assert {k: tasks[1][k] for k in placed} == placed
+    assert {k: tasks[2].get(k) for k in placed} == placed
+    assert tasks[3] == kill(placed)
+    assert tasks[4] == STOPPED
 
 
 def test_only_become_is_placed_when_the_step_runs_on_the_targets() -> None:
     tasks = step_tasks("    interruptible: true\n    become: false\n")
-    assert tasks[4] == kill({"become": False})
-    assert "delegate_to" not in tasks[3] and tasks[3]["become"] is False
+    assert tasks[3] == kill({"become": False})
+    assert "delegate_to" not in tasks[2] and tasks[2]["become"] is False
 
 
 def test_a_read_only_step_is_never_changed_and_runs_under_check() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: false\n")
-    main, wait = tasks[2], tasks[3]
+    main, wait = tasks[1], tasks[2]
     assert "when" not in main
     assert main["changed_when"] is False and main["check_mode"] is False
     assert wait["changed_when"] is False
@@ -126,10 +126,10 @@ def test_a_read_only_step_is_never_changed_and_runs_under_check() -> None:
 
 def test_a_changes_condition_is_read_from_the_job_status() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: {rc: 3, stdout_regex: \"^done\"}\n")
-    main, wait = tasks[2], tasks[3]
+    main, wait = tasks[1], tasks[2]
     # The start task neither fails on the rc nor reads the condition's vars.
     assert "failed_when" not in main and "vars" not in main
-    assert main["changed_when"] is False and main["register"] == "procc_job"
+    assert main["changed_when"] is False and main["register"] == "procc_step_1"
     assert wait["changed_when"] == (
         "(procc_job_status.finished | default(false)) and procc_job_status.rc == 3"
         " and procc_job_status.stdout is search(procc_changed_regex)")
@@ -139,7 +139,7 @@ def test_a_changes_condition_is_read_from_the_job_status() -> None:
 
 def test_a_changes_condition_without_rc_leaves_failing_to_the_job() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: {stdout_contains: hecho}\n")
-    wait = tasks[3]
+    wait = tasks[2]
     assert "failed_when" not in wait
     assert sorted(wait) == ["ansible.builtin.async_status", "changed_when", "delay", "name", "register", "retries",
                             "tags", "until", "vars", "when"]
@@ -149,7 +149,7 @@ def test_a_changes_condition_without_rc_leaves_failing_to_the_job() -> None:
 
 def test_the_wait_carries_the_vars_of_its_changes_condition() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: {stdout_contains: hecho}\n")
-    assert tasks[3]["vars"].get("procc_changed_contains") == "hecho"
+    assert tasks[2]["vars"].get("procc_changed_contains") == "hecho"
 
 
 SECRET = CLEAN.replace("    default: /tmp/procc-lint", "    default: /tmp/procc-lint\n  tok: {secret: true}")
@@ -160,40 +160,40 @@ def test_a_hidden_step_hides_its_wait_too() -> None:
     module = "    task: {ansible.builtin.uri: {url: 'http://x/{{ tok }}'}}\n"
     proc = parse_text(SECRET.replace(STEP_RUN, module + extra), "p.yml")
     tasks = pb._Builder(proc, "en").step(1, proc.steps[0])["block"]
+    assert tasks[1]["no_log"] is True
     assert tasks[2]["no_log"] is True
-    assert tasks[3]["no_log"] is True
-    assert list(tasks[3])[-2:] == ["no_log", "tags"]
-    assert "no_log" not in tasks[4] and "no_log" not in tasks[5]
+    assert list(tasks[2])[-2:] == ["no_log", "tags"]
+    assert "no_log" not in tasks[3] and "no_log" not in tasks[4]
     # A module step is interruptible too: its start task is the module, asynchronously.
-    assert tasks[2]["ansible.builtin.uri"] == {"url": "http://x/{{ tok }}"}
-    assert tasks[2]["async"] == 86400
+    assert tasks[1]["ansible.builtin.uri"] == {"url": "http://x/{{ tok }}"}
+    assert tasks[1]["async"] == 86400
 
 
 def test_a_command_reading_a_secret_is_masked_not_hidden() -> None:
     proc = parse_text(SECRET.replace(STEP_RUN, "    run: echo {{ tok }}\n    interruptible: true\n"), "p.yml")
     tasks = pb._Builder(proc, "en").step(1, proc.steps[0])["block"]
-    assert "no_log" not in tasks[2] and "no_log" not in tasks[3]
-    assert "procc_mask" in tasks[2]["ansible.builtin.shell"]["cmd"]
+    assert "no_log" not in tasks[1] and "no_log" not in tasks[2]
+    assert "procc_mask" in tasks[1]["ansible.builtin.shell"]["cmd"]
 
 
 def test_long_steps_are_interruptible_by_default_and_short_ones_are_not() -> None:
     long = step_tasks("", CLEAN.replace("    minutes: 2\n", "    minutes: 5\n"))
-    assert long[2]["register"] == "procc_job" and long[3]["vars"] == {"procc_kind": "wait"}
+    assert long[1]["register"] == "procc_step_1" and long[2]["vars"] == {"procc_kind": "wait"}
     short = step_tasks("")
-    assert short[2]["register"] == "procc_out" and "async" not in short[2]
-    assert [t["vars"]["procc_kind"] for t in short if "vars" in t][:3] == ["cancel", "start", "guard"]
+    assert short[1]["register"] == "procc_step_1" and "async" not in short[1]
+    assert [t["vars"]["procc_kind"] for t in short if "vars" in t][:3] == ["cancel", "validate", "guard"]
 
 
 def test_the_spanish_task_names() -> None:
     tasks = step_tasks("    interruptible: true\n", lang="es")
     w = words("es")
-    assert [t["name"] for t in tasks[3:6]] == [f"Paso 1 | {w['t_wait']}", f"Paso 1 | {w['t_kill']}",
+    assert [t["name"] for t in tasks[2:5]] == [f"Paso 1 | {w['t_wait']}", f"Paso 1 | {w['t_kill']}",
                                                f"Paso 1 | {w['t_stopped']}"]
 
 
 def test_a_changes_condition_on_the_rc_alone() -> None:
     tasks = step_tasks("    interruptible: true\n    changes: {rc: 2}\n")
-    main, wait = tasks[2], tasks[3]
+    main, wait = tasks[1], tasks[2]
     assert "vars" not in main and "failed_when" not in main
     assert wait == {
         "name": "Step 1 | Wait",
