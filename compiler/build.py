@@ -248,7 +248,15 @@ def _parallel(files: list[Path], s: Settings, jobs: int) -> dict[Path, FileResul
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    fork = "fork" in methods
+    ctx = multiprocessing.get_context("fork" if fork else None)
+    if fork:  # forked workers inherit what is loaded here: import and compile the template once, not per worker
+        from compiler import catalog_index, playbook, quickcard, runbook  # noqa: F401
+        from compiler.history import kpis  # noqa: F401
+        from compiler.parse import parse_file  # noqa: F401
+
+        runbook.warm()
+        _roles(s)
     # Small chunks keep both workers busy to the end; ordered by map, whatever finishes first.
     chunk = max(1, len(files) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
