@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 # Measured on 2 cores (30-step procedures): a pool of two forked workers
 # pays from about 4 procedures to compile; below, the serial loop is faster.
-PARALLEL_MIN = 4
+PARALLEL_MIN = 8
 
 
 @dataclass(frozen=True)
