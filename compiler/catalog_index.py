@@ -15,14 +15,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from compiler import markdown as md
 from compiler.errors import CompileError
 from compiler.i18n import Lang, enum
-from compiler.parse import Source, parse_file
 from compiler.project import PROCEDURES, Output, display
-from compiler.runbook import Kpis, _add_months
+
+if TYPE_CHECKING:  # the parser and the runbook only where a source is parsed (the cache's rows need neither)
+    from compiler.parse import Source
+    from compiler.runbook import Kpis
 
 INDEX_NAME = "README.md"
 REVIEW_MONTHS = 6
@@ -55,7 +58,7 @@ _HEAD: dict[str, list[str]] = {
            "Last Update", "Next Review", "Last Execution", "Success Rate"],
 }
 
-KpisFn = Callable[[Source, Path, Lang], Kpis]
+KpisFn = Callable[["Source", Path, Lang], "Kpis"]
 
 
 def _guidance(lang: Lang) -> str:
@@ -65,26 +68,44 @@ def _guidance(lang: Lang) -> str:
     return files("compiler").joinpath(f"templates/catalog_guidance.{lang}.md").read_text(encoding="utf-8")
 
 
+def row(src: Source, stem: str, figures: Kpis) -> dict[str, str]:
+    """What the index shows of one procedure, as plain strings (the compile cache keeps it as JSON)."""
+    from compiler.runbook import _add_months
+
+    p = src.procedure
+    return {"id": p.id, "title": p.title, "type": p.type, "criticality": p.criticality,
+            "frequency": p.frequency, "estimate": f"{p.estimated_minutes:g}", "version": p.version,
+            "updated": p.updated.isoformat(),
+            "review": _add_months(p.updated, REVIEW_MONTHS).isoformat(), "stem": stem, "last_run": figures.last_run or "",
+            "success_rate": figures.success_rate or ""}
+
+
 def render(sources: list[Source], lang: Lang = "es", kpis: KpisFn | None = None, root: Path | None = None,
            stems: list[str] | None = None) -> str:
     """The index of ``sources`` (``stems``: their file names, for the links)."""
-    w = _WORDS[lang]
+    from compiler.runbook import Kpis
+
     stems = stems or [Path(s.path).stem for s in sources]
-    as_of = max((s.procedure.updated for s in sources), default=None)
+    return render_rows([row(src, stem, kpis(src, root, lang) if kpis and root else Kpis())
+                        for src, stem in zip(sources, stems, strict=True)], lang)
+
+
+def render_rows(entries: list[dict[str, str]], lang: Lang = "es") -> str:
+    """The index of the procedures described by ``entries`` (from :func:`row`)."""
+    w = _WORDS[lang]
+    as_of = max((dt.date.fromisoformat(e["updated"]) for e in entries), default=None)
     rows: list[list[str]] = []
     overdue = 0
-    for src, stem in sorted(zip(sources, stems, strict=True), key=lambda x: (x[0].procedure.id, x[1])):
-        p = src.procedure
-        figures = kpis(src, root, lang) if kpis and root else Kpis()
-        review: dt.date = _add_months(p.updated, REVIEW_MONTHS)
+    for e in sorted(entries, key=lambda x: (x["id"], x["stem"])):
+        review = dt.date.fromisoformat(e["review"])
         late = as_of is not None and review < as_of
         overdue += late
-        target = quote(f"{stem}.md")
+        target = quote(f"{e['stem']}.md")
         rows.append([
-            md.cell(p.id), f"[{md.cell(p.title)}]({target})", md.cell(p.type), enum(lang, p.criticality),
-            enum(lang, p.frequency), f"{p.estimated_minutes:g} min", md.cell(p.version), p.updated.isoformat(),
-            review.isoformat() + (f" {w['overdue']}" if late else ""),
-            md.cell(figures.last_run or w["never"]), md.cell(figures.success_rate or "-"),
+            md.cell(e["id"]), f"[{md.cell(e['title'])}]({target})", md.cell(e["type"]),
+            enum(lang, e["criticality"]), enum(lang, e["frequency"]), f"{e['estimate']} min", md.cell(e["version"]),
+            e["updated"], review.isoformat() + (f" {w['overdue']}" if late else ""),
+            md.cell(e["last_run"] or w["never"]), md.cell(e["success_rate"] or "-"),
         ])
     out = [f"# {w['title']}", f"> {w['generated']}", _guidance(lang).strip(), f"## {w['catalog']}"]
     if rows:
@@ -100,6 +121,8 @@ def render(sources: list[Source], lang: Lang = "es", kpis: KpisFn | None = None,
 
 def output(root: Path, docs_dir: Path, lang: Lang, kpis: KpisFn | None = None) -> Output:
     """The index of every procedure of the project at ``root`` (sources that do not parse are left out)."""
+    from compiler.parse import parse_file
+
     sources: list[Source] = []
     stems: list[str] = []
     for f in sorted((root / PROCEDURES).glob("*.yml")):

@@ -20,51 +20,68 @@ if TYPE_CHECKING:
     from compiler.project import Output
 
 
-def _generate(args: argparse.Namespace, require: bool) -> tuple[Path, list[Path], list[Output], int]:
-    """Compile the procedures ``compile`` and ``check`` are about; prints their diagnostics."""
-    from compiler import project, runbook
-    from compiler.history.kpis import kpis_and_problems
-    from compiler.history.store import HistoryProblem
-    from compiler.i18n import Lang
-    from compiler.parse import Source
+def _generate(args: argparse.Namespace, require: bool, write: bool) -> tuple[Path, list[Path], list[Path], int]:
+    """Build the procedures ``compile`` and ``check`` are about (:mod:`compiler.build`): outputs written
+    (``write``) or compared with the files on disk; prints the diagnostics of every file, in path order.
+
+    Returns the root, the sources, the files written (compile) or missing or stale (check, printed),
+    and how many sources did not compile.
+    """
+    from compiler import build, project
 
     root = project.find_root()
     files = project.sources(root, args.paths)
     if not files and require:
         raise UsageError(f"procc: no procedures found in {root / project.PROCEDURES}")
-    skipped: dict[tuple[str, int], HistoryProblem] = {}
-
-    def kpis(src: Source, where: Path, lang: Lang) -> runbook.Kpis:
-        # A bad history line is skipped, never fatal: warn once per line.
-        figures, problems = kpis_and_problems(src, where, lang)
-        skipped.update(((p.path, p.line), p) for p in problems)
-        return figures
-
     # Relative output directories are the project's, like every other path
     # procc uses: the same from the root, from procedures/ or from anywhere below.
     docs_dir, playbooks_dir = root / args.docs_dir, root / args.playbooks_dir
-    outs, diags = project.compile_all(files, root, args.lang, docs_dir, playbooks_dir, kpis=kpis)
-    outs.extend(_extra_outputs(args, root, files, docs_dir, kpis))
-    for problem in skipped.values():
-        print(problem.format(), file=sys.stderr)
-    for d in diags:
-        print(d.format(), file=sys.stderr)
-    return root, files, outs, len({d.path for d in diags})
+    from compiler import quickcard
 
-
-def _extra_outputs(args: argparse.Namespace, root: Path, files: list[Path], docs_dir: Path,
-                   kpis: object) -> list[Output]:
-    """Quick cards (``--quick``, or kept fresh once committed) and the catalog index."""
-    from compiler import catalog_index, quickcard
-
-    outs: list[Output] = []
     # A card is written by --quick; once a project has cards, compile and check keep them fresh.
-    if getattr(args, "quick", False) or (docs_dir / quickcard.QUICK_DIR).is_dir():
-        outs.extend(quickcard.outputs(files, root, args.lang, docs_dir))
+    quick = bool(getattr(args, "quick", False) or (docs_dir / quickcard.QUICK_DIR).is_dir())
+    s = build.settings(root, docs_dir, playbooks_dir, args.lang, quick, write, cache=not args.no_cache)
+    results = build.build(files, s, jobs=args.jobs)
+    changed = [path for r in results for path, _ in r.changed]
+    outputs = sum(r.outputs for r in results)
+    stale_lines = [f"{project.display(path, root)}: {why} (run: procc compile)"
+                   for r in results for path, why in r.changed if why != "wrote"]
     # The index lists the whole catalog: written when compiling all of it, or a new procedure.
-    if not args.paths or getattr(args, "index", False):
-        outs.append(catalog_index.output(root, docs_dir, args.lang, kpis))  # type: ignore[arg-type]
-    return outs
+    index = _index(args, root, docs_dir, [r.row for r in results if r.row is not None])
+    if index is not None:
+        outputs += 1
+        if write:
+            if project.write(index):
+                changed.append(index.path)
+        elif why := project.stale(index):
+            changed.append(index.path)
+            stale_lines.append(f"{project.display(index.path, root)}: {why} (run: procc compile)")
+    seen: set[tuple[str, int]] = set()
+    for r in results:
+        for problem in r.problems:  # a bad history line is skipped, never fatal: warn once per line
+            if (problem.path, problem.line) not in seen:
+                seen.add((problem.path, problem.line))
+                print(problem.format(), file=sys.stderr)
+    for r in results:
+        for d in r.diags:
+            print(d.format(), file=sys.stderr)
+    for line in stale_lines:
+        print(line, file=sys.stderr)
+    args.outputs_count = outputs
+    return root, files, changed, sum(1 for r in results if r.diags)
+
+
+def _index(args: argparse.Namespace, root: Path, docs_dir: Path, rows: list[dict[str, str]]) -> Output | None:
+    """The catalog index: from the rows of the build when it covered the whole catalog, else by parsing it."""
+    from compiler import catalog_index, project
+
+    if not args.paths:
+        return project.Output(docs_dir / catalog_index.INDEX_NAME, catalog_index.render_rows(rows, args.lang))
+    if getattr(args, "index", False):
+        from compiler.history.kpis import kpis_for
+
+        return catalog_index.output(root, docs_dir, args.lang, kpis_for)
+    return None
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -72,12 +89,11 @@ def _compile(args: argparse.Namespace) -> int:
 
     if args.env or args.extra_vars:
         return _compile_env(args)
-    root, files, outs, bad_files = _generate(args, require=True)
-    written = [o for o in outs if project.write(o)]
-    for o in written:
-        print(f"wrote {project.display(o.path, root)}")
+    root, files, written, bad_files = _generate(args, require=True, write=True)
+    for path in written:
+        print(f"wrote {project.display(path, root)}")
     if not args.quiet:
-        print(f"procc: {len(outs)} file(s) generated from {len(files) - bad_files} "
+        print(f"procc: {args.outputs_count} file(s) generated from {len(files) - bad_files} "
               f"procedure(s), {len(written)} changed")
     return 1 if bad_files else 0
 
@@ -108,19 +124,11 @@ def _compile_env(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from compiler import project
-
-    root, _, outs, bad_files = _generate(args, require=False)
-    bad = 0
-    for o in outs:
-        why = project.stale(o)
-        if why:
-            bad += 1
-            print(f"{project.display(o.path, root)}: {why} (run: procc compile)", file=sys.stderr)
+    _, _, bad, bad_files = _generate(args, require=False, write=False)
     if bad or bad_files:
-        print(f"procc check: {bad} generated file(s) missing or stale", file=sys.stderr)
+        print(f"procc check: {len(bad)} generated file(s) missing or stale", file=sys.stderr)
         return 1
-    print(f"procc check: {len(outs)} generated file(s) up to date")
+    print(f"procc check: {args.outputs_count} generated file(s) up to date")
     return 0
 
 
@@ -358,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--playbooks-dir", default="playbooks", metavar="DIR",
                        help="where playbooks go, relative to the project root (default: %(default)s)")
         p.add_argument("--lang", choices=LANGS, default="es", help="runbook language (default: es)")
+        p.add_argument("--no-cache", action="store_true",
+                       help="compile every procedure again, ignoring .procc/cache/ (and not filling it)")
+        p.add_argument("-j", "--jobs", type=_positive, metavar="N",
+                       help="worker processes for procedures to compile (default: one per CPU)")
 
     p = sub.add_parser("compile", help="compile procedures into runbooks and playbooks")
     outputs_opts(p)
@@ -391,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_id", metavar="PROC-ID", help="start from a copy of this procedure")
     p.add_argument("--area", metavar="AREA", help="id area (PROC-AREA-NNN; default: the catalog's usual one)")
     p.set_defaults(func=_new, docs_dir="docs/backend/procedures", playbooks_dir="playbooks",
-                                  lang="es")
+                   lang="es", no_cache=False, jobs=None)
 
     p = sub.add_parser("site", help="build the catalog as a documentation website (MkDocs) in site/")
     p.add_argument("--docs-dir", default="docs/backend/procedures", metavar="DIR",

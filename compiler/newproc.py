@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import UsageError
-from compiler.model import PROC_ID
-from compiler.parse import parse_file
 from compiler.project import PROCEDURES, resolve_one
-from compiler.yamlout import dump
+
+# The model, the parser and the YAML emitter are imported where used: procc's
+# argument parser reads TYPES from here on every start.
 
 TYPES = ("deployment", "rollback", "maintenance", "troubleshooting", "scaling", "disaster-recovery")
 HEADER = "# yaml-language-server: $schema=../docs/procedure.schema.json\n"
@@ -175,6 +175,8 @@ def guided(proc_type: str, pid: str, title: str, author: str, today: dt.date) ->
 
 def copied(root: Path, from_id: str, pid: str, title: str, author: str, today: dt.date) -> dict[str, Any]:
     """The source data of ``from_id`` as the start of a new procedure (its history and sign-offs left out)."""
+    from compiler.parse import parse_file
+
     src = parse_file(resolve_one(from_id, root))
     data: dict[str, Any] = src.procedure.model_dump(mode="json", by_alias=True, exclude_unset=True)
     data.update(id=pid, title=title, version="0.1.0", updated=today.isoformat(), author=author)
@@ -195,6 +197,8 @@ def new(root: Path, proc_type: str, title: str, from_id: str | None = None, area
         raise UsageError(f"procc new: area '{area}' must be letters and digits (e.g. BACKEND)")
     today = today or dt.date.today()
     pid = f"PROC-{area}-{next_number(root, area):03d}"
+    from compiler.model import PROC_ID
+
     if not PROC_ID.match(pid):  # 1000 procedures in one area
         raise UsageError(f"procc new: no free number left in area {area}")
     author = git_author(root)
@@ -202,6 +206,8 @@ def new(root: Path, proc_type: str, title: str, from_id: str | None = None, area
     if from_id:
         data["type"] = proc_type
     path = root / PROCEDURES / f"{pid}-{slug(title)}.yml"
+    from compiler.yamlout import dump
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as fh:  # exclusive: never replaces a file

@@ -15,12 +15,15 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from compiler import playbook, runbook
 from compiler.errors import CompileError, Diagnostic, ProccError, UsageError
 from compiler.i18n import Lang
-from compiler.loader import RoleDoc, project_role_docs
-from compiler.parse import Source, parse_file
+
+if TYPE_CHECKING:  # the emitters and the parser are imported by what uses them (start-up time)
+    from compiler import runbook
+    from compiler.loader import RoleDoc
+    from compiler.parse import Source
 
 DEFAULT_DOCS = Path("docs/backend/procedures")
 DEFAULT_PLAYBOOKS = Path("playbooks")
@@ -31,7 +34,7 @@ class OutputError(ProccError):
 
 
 # Filled by the history package: source -> figures for the runbook.
-KpisProvider = Callable[[Source, Path, Lang], runbook.Kpis]
+KpisProvider = Callable[["Source", Path, Lang], "runbook.Kpis"]
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -130,6 +133,9 @@ def outputs(src: Source, docs_dir: Path, playbooks_dir: Path, lang: Lang,
             kpis: KpisProvider | None = None, root: Path | None = None,
             roles: Mapping[str, RoleDoc] | None = None) -> list[Output]:
     """The runbook and the playbook generated from one source (``roles``: read once per project)."""
+    from compiler import playbook, runbook
+    from compiler.loader import project_role_docs
+
     stem = src.path.stem
     root = root or find_root()
     figures = kpis(src, root, lang) if kpis else None
@@ -142,6 +148,8 @@ def outputs(src: Source, docs_dir: Path, playbooks_dir: Path, lang: Lang,
 
 def parse_all(files: list[Path], root: Path) -> tuple[list[Source], list[Diagnostic]]:
     """Every file parsed, and the diagnostics of those that could not be (all of them, in one pass)."""
+    from compiler.parse import parse_file
+
     sources: list[Source] = []
     diags: list[Diagnostic] = []
     for f in files:
@@ -150,18 +158,6 @@ def parse_all(files: list[Path], root: Path) -> tuple[list[Source], list[Diagnos
         except CompileError as exc:
             diags.extend(exc.diagnostics)
     return sources, diags
-
-
-def compile_all(files: list[Path], root: Path, lang: Lang,
-                docs_dir: Path, playbooks_dir: Path,
-                kpis: KpisProvider | None = None) -> tuple[list[Output], list[Diagnostic]]:
-    """Parse and generate every file; returns outputs and all diagnostics (nothing written)."""
-    roles = project_role_docs(root)
-    sources, diags = parse_all(files, root)
-    outs: list[Output] = []
-    for src in sources:
-        outs.extend(outputs(src, docs_dir, playbooks_dir, lang, kpis, root, roles))
-    return outs, diags
 
 
 def _umask() -> int:

@@ -17,10 +17,10 @@ from urllib.parse import quote
 from compiler import markdown as md
 from compiler.errors import CompileError
 from compiler.i18n import Lang, enum
-from compiler.loader import RoleDoc
-from compiler.model import Procedure
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: compile and check read QUICK_DIR without the model
+    from compiler.loader import RoleDoc
+    from compiler.model import Procedure
     from compiler.project import Output
 
 QUICK_DIR = "quick"

@@ -247,6 +247,210 @@ def _fast(data: Any, explicit_start: bool) -> str | None:
     return _indent_sequences(raw)
 
 
+class _Complex(Exception):
+    """A document :func:`_direct` does not write itself (libyaml and the shift do)."""
+
+
+# The rendering of each scalar, by (type, value): its text on one line, or a
+# block scalar's header and lines (relative to the content's column).
+_RENDERED: dict[tuple[type, Any], tuple[str, tuple[str, ...] | None]] = {}
+_LITERAL_HEAD = re.compile(r"(?:!unsafe )?\|[1-9]?-?$")
+
+
+def _parse_rendering(lines: list[str]) -> tuple[str, tuple[str, ...] | None] | None:
+    """One item of a rendered sequence ("- " stripped from its first line), or None when not a simple form."""
+    if len(lines) == 1:
+        return lines[0], None
+    if _LITERAL_HEAD.fullmatch(lines[0]) and all(not ln or ln.startswith("  ") for ln in lines[1:]):
+        return lines[0], tuple(ln[2:] for ln in lines[1:])
+    return None
+
+
+def _key(data: Any) -> tuple[type, Any]:
+    """The cache key of a scalar: its type and value (a float by its repr: 0.0 == -0.0, nan != nan)."""
+    return (float, repr(data)) if type(data) is float else (type(data), data)
+
+
+def _prime(data: Any) -> None:
+    """Render every scalar of ``data`` not yet in :data:`_RENDERED` in one libyaml call (one call per
+    scalar costs more than the rest of the writing). Items of a block sequence are written independently
+    of each other, and each starts a line with "- " (block scalars' lines are indented): the output splits
+    back into items exactly. Anything unexpected just leaves the scalar to :func:`_rendered`."""
+    todo: dict[tuple[type, Any], Any] = {}
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is dict:
+            for k, v in x.items():
+                if _key(k) not in _RENDERED:
+                    todo[_key(k)] = k
+                stack.append(v)
+        elif t is list:
+            stack.extend(x)
+        elif _key(x) not in _RENDERED:
+            todo[_key(x)] = x
+    if len(todo) < 2 or len(_RENDERED) + len(todo) > _MAX_RENDERED:
+        return
+    values = list(todo.values())
+    nodes = _Nodes()
+    try:
+        root = yaml.SequenceNode("tag:yaml.org,2002:seq", [nodes.node(v) for v in values], flow_style=False)
+    except _Unsupported:
+        return
+    lines = str(yaml.serialize(root, Dumper=_CDumper, allow_unicode=True, width=2**30, indent=2)).split("\n")
+    if lines[-1] != "" or lines[-2] == "...":
+        return
+    groups: list[list[str]] = []
+    for ln in lines[:-1]:
+        if ln.startswith("- "):
+            groups.append([ln[2:]])
+        elif groups and (not ln or ln.startswith("  ")):
+            groups[-1].append(ln)
+        else:
+            return
+    if len(groups) != len(values):
+        return
+    for key, group in zip(todo, groups, strict=True):
+        found = _parse_rendering(group)
+        if found is not None and "+" not in found[0]:
+            _RENDERED[key] = found
+
+
+_MAX_RENDERED = 200_000  # bounded: a huge catalog of distinct values must not grow memory forever
+
+
+def _rendered(data: Any) -> tuple[str, tuple[str, ...] | None]:
+    """How libyaml writes the scalar ``data`` (asked once per distinct value, in a one-item sequence)."""
+    if type(data) is dict or type(data) is list:
+        if data:
+            raise _Complex
+        return ("{}" if type(data) is dict else "[]"), None
+    key = _key(data)
+    found = _RENDERED.get(key)
+    if found is not None:
+        return found
+    node = _Nodes().node(data)
+    text = str(yaml.serialize(yaml.SequenceNode("tag:yaml.org,2002:seq", [node], flow_style=False),
+                              Dumper=_CDumper, allow_unicode=True, width=2**30, indent=2))
+    if not text.startswith("- ") or not text.endswith("\n") or text.endswith("...\n"):
+        raise _Complex  # "|+" and the like: libyaml ends such a document with "..."
+    found = _parse_rendering(text[2:-1].split("\n"))
+    if found is None:  # a quoted scalar over several lines: its breaks depend on the column
+        raise _Complex
+    if len(_RENDERED) < _MAX_RENDERED:
+        _RENDERED[key] = found
+    return found
+
+
+def _folded(data: Any, path: tuple[Any, ...]) -> tuple[str, list[str]]:
+    """A scalar libyaml may fold, as libyaml writes it at the end of ``path`` (its first line's text, then
+    its other lines as libyaml writes them, before the shift).
+
+    The context is rebuilt exactly (the same keys and items above it): the
+    document holding only that path, once with the scalar and once with a
+    one-character marker; where the marker stands is where the scalar starts.
+    """
+    def skeleton(leaf: Any) -> Any:
+        for step in reversed(path):
+            leaf = {step[1]: leaf} if step[0] == "m" else [leaf]
+        return leaf
+
+    nodes = _Nodes()
+    try:
+        with_value = str(yaml.serialize(nodes.run(skeleton(data)), Dumper=_CDumper, allow_unicode=True,
+                                        width=WIDTH, indent=2)).split("\n")
+        marker = str(yaml.serialize(nodes.run(skeleton("x")), Dumper=_CDumper, allow_unicode=True,
+                                    width=WIDTH, indent=2)).split("\n")
+    except _Unsupported:
+        raise _Complex from None
+    if nodes.odd or marker[-1] != "" or with_value[-1] != "" or with_value[-2] == "...":
+        raise _Complex
+    row = len(marker) - 2
+    start = len(marker[row]) - 1
+    if with_value[:row] != marker[:row] or with_value[row][:start] != marker[row][:start]:
+        raise _Complex
+    return with_value[row][start:], with_value[row + 1:-1]
+
+
+def _direct(data: Any, explicit_start: bool) -> str:
+    """``data`` written as libyaml plus the shift would write it, without either (raises _Complex when unsure).
+
+    Block structure is regular (two columns per level, sequences indented
+    under their key, "- " items holding the first key of a mapping); only
+    scalars need care, and each distinct one is written by libyaml itself
+    (:func:`_rendered`). A scalar is placed only where libyaml could not have
+    folded it (its line stays within WIDTH columns) and only as a one-line
+    scalar or a literal block; anything else raises :class:`_Complex`.
+    tests/unit/test_yamlout_direct.py checks the two writers agree.
+    """
+    _prime(data)
+    out: list[str] = ["---"] if explicit_start else []
+    # ``shift``: how far the shift moves this line right of where libyaml
+    # writes it (two columns per indentless sequence above); libyaml folds
+    # at WIDTH in its own columns. ``path``: the keys and items above, to
+    # rebuild the scalar's exact context when it is long enough to fold.
+    Path_ = tuple[Any, ...]
+
+    def scalar(head: str, value: Any, col: int, shift: int, path: Path_) -> None:
+        text, block = _rendered(value)
+        line = head + text
+        if len(line) - shift > WIDTH:  # libyaml may fold it: let libyaml write it where it stands
+            first, rest = _folded(value, path)
+            out.append(head + first)
+            pad = " " * shift
+            out.extend(pad + ln if ln else "" for ln in rest)
+            return
+        out.append(line)
+        if block is not None:
+            pad = " " * col
+            out.extend(pad + ln if ln else "" for ln in block)
+
+    def mapping(d: dict[Any, Any], col: int, head: str, shift: int, path: Path_) -> None:
+        pad = " " * col
+        for k, v in d.items():
+            if isinstance(k, str) and ("\n" in k or _OTHER_BREAKS.search(k)):
+                raise _Complex  # libyaml writes such a key "? key"
+            ktext, kblock = _rendered(k)
+            if kblock is not None or len(ktext) > 120:
+                raise _Complex
+            value(v, col, f"{head}{ktext}:", shift, (*path, ("m", k)))
+            head = pad
+
+    def items(seq: list[Any], col: int, head: str, shift: int, path: Path_) -> None:
+        pad = " " * col + "- "
+        for it in seq:
+            item(it, col, head, shift, (*path, ("s",)))
+            head = pad
+
+    def value(v: Any, col: int, head: str, shift: int, path: Path_) -> None:  # the value of a key at ``col``
+        if type(v) is dict and v:
+            out.append(head)
+            mapping(v, col + 2, " " * (col + 2), shift, path)
+        elif type(v) is list and v:
+            out.append(head)
+            items(v, col + 2, " " * (col + 2) + "- ", shift + 2, path)
+        else:  # a scalar, or an empty mapping or sequence ("{}", "[]")
+            scalar(head + " ", v, col + 2, shift, path)
+
+    def item(it: Any, col: int, head: str, shift: int, path: Path_) -> None:  # an item whose dash is at ``col``
+        if type(it) is dict and it:
+            mapping(it, col + 2, head, shift, path)
+        elif type(it) is list and it:
+            items(it, col + 2, head + "- ", shift, path)
+        else:  # a scalar, or an empty mapping or sequence ("{}", "[]")
+            scalar(head, it, col + 2, shift, path)
+
+    if type(data) is list and data:
+        items(data, 0, "- ", 0, ())
+    elif type(data) is dict and data:
+        mapping(data, 0, "", 0, ())
+    else:
+        raise _Complex
+    out.append("")
+    return "\n".join(out)
+
+
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: dumping allocates hundreds of
@@ -265,6 +469,10 @@ def dump(data: Any, explicit_start: bool = True) -> str:
     """Dump ``data`` as a YAML document that yamllint and ansible-lint accept."""
     with _no_gc():
         if _CBase is not None:
+            try:
+                return _direct(data, explicit_start)
+            except (_Complex, _Unsupported):
+                pass
             text = _fast(data, explicit_start)
             if text is not None:
                 return text

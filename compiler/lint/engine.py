@@ -38,7 +38,7 @@ class LintResult:
     findings: list[Diagnostic] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     files: int = 0
-    sources: list[Source] = field(default_factory=list)
+    # No parsed sources kept: a run over 1000 procedures holds one at a time (memory flat in the catalog's size).
 
     def count(self, severity: str) -> int:
         """How many findings have ``severity``."""
@@ -55,7 +55,6 @@ class LintResult:
         self.findings.extend(other.findings)
         self.suppressed.extend(other.suppressed)
         self.files += other.files
-        self.sources.extend(other.sources)
 
     def sort(self) -> None:
         """Order findings by file, position and rule (deterministic output)."""
@@ -65,7 +64,7 @@ class LintResult:
 
 def lint_source(source: Source, active: Sequence[Rule]) -> LintResult:
     """Run ``active`` rules over one parsed source and apply its suppressions."""
-    result = LintResult(files=1, sources=[source])
+    result = LintResult(files=1)
     ignores = source.procedure.lint.ignore
     reasons = {s.rule: s.reason for s in ignores}
     used: set[str] = set()

@@ -70,7 +70,8 @@ IGNORE = """lint:
 def test_lint_source_suppresses_and_reports_bad_ignores(tmp_path: Path) -> None:
     source = parse_file(write(tmp_path, IGNORE), "shown.yml")
     result = lint_source(source, [_ToolVersion(), _Stale(), _Quiet()])
-    assert (result.files, result.sources) == (1, [source])
+    assert result.files == 1
+    assert not hasattr(result, "sources")  # no parsed source is kept: lint memory stays flat
     assert fmt(result.findings) == [
         "shown.yml:1:2: error: stale [stale-procedure]",
         "shown.yml:55:13: error: lint.ignore names an unknown rule 'no-such-rule' [unknown-lint-rule]",
@@ -98,10 +99,9 @@ def test_lint_file_turns_parse_errors_into_findings(tmp_path: Path) -> None:
     bad.write_text("a: 1\na: 2\n", encoding="utf-8")
     result = lint_file(bad, "shown.yml", [_Stale()])
     assert fmt(result.findings) == ["shown.yml:2:1: error: duplicate key 'a' (first defined at line 1) [duplicate-key]"]
-    assert (result.files, result.sources, result.suppressed) == (1, [], [])
+    assert (result.files, result.suppressed) == (1, [])
     good = lint_file(write(tmp_path), "shown.yml", [_Stale()])
     assert fmt(good.findings) == ["shown.yml:1:2: error: stale [stale-procedure]"]
-    assert good.sources[0].display == "shown.yml"
 
 
 def test_lint_files_merges_sorts_and_filters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,7 +118,6 @@ def test_lint_files_merges_sorts_and_filters(tmp_path: Path, monkeypatch: pytest
     result = lint_files([(b, "b.yml"), (a, "a.yml")], today=day)
     assert seen == [day]
     assert result.files == 2
-    assert [s.display for s in result.sources] == ["b.yml", "a.yml"]
     assert fmt(result.findings) == [
         "a.yml:1:2: error: stale [stale-procedure]",
         "a.yml:55:13: error: lint.ignore names an unknown rule 'no-such-rule' [unknown-lint-rule]",
