@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from benchmarks import figures, report
+from benchmarks.measure import CommandFailed
 
 RESULTS = figures.ROOT / "benchmarks" / "RESULTS.md"
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             plan = figures.Plan(tmp, sizes, groups)
-        except figures.CommandFailed as exc:
+        except CommandFailed as exc:
             print(f"benchmarks: {exc}", file=sys.stderr)
             return 1
         figures.measure(plan, repeat, args.budget, lambda line: print(line, flush=True))

@@ -35,6 +35,9 @@ ANSIBLE_PLAYBOOK = str(BIN / "ansible-playbook")
 # The subcommands of ``python -m benchmarks``, in the order ``all`` measures them.
 GROUPS = ("compile", "check", "lint", "lean", "run", "big", "fast")
 
+# The anchor cell of a figure measured against its goal alone (no anchor command).
+ABSOLUTE = "none (absolute)"
+
 # Peak memory is "flat in the catalog size" when 5x the procedures costs at most this much more.
 FLAT = 1.25
 
@@ -88,7 +91,7 @@ class Figure:
 
 def median(cmd: Cmd, metric: str = "wall") -> float:
     """The median of ``metric`` (wall, cpu, rss_mib) over ``cmd``'s samples."""
-    return statistics.median(getattr(s, metric) for s in cmd.samples)
+    return float(statistics.median(float(getattr(s, metric)) for s in cmd.samples))
 
 
 def samples_line(cmd: Cmd) -> str:
@@ -296,7 +299,7 @@ class Plan:
         u2 = self._unit("compile", full, big)
         title = f"full compile of a {s.procedures}-procedure x {s.steps}-step catalog"
         self.figures.append(Figure("compile", [u2], guarded(title, "<= 3 s wall", "81 s wall, 39 s CPU", [u2],
-            lambda: Row(title, "goal", f"{median(full):.2f} s wall, {median(full, 'cpu'):.2f} s CPU",
+            lambda: Row(title, ABSOLUTE, f"{median(full):.2f} s wall, {median(full, 'cpu'):.2f} s CPU",
                         f"{median(full):.2f} s", "<= 3 s wall", verdict(median(full), 3.0),
                         "81 s wall, 39 s CPU", ["cold: outputs and caches removed before each sample",
                                                 samples_line(full)]))))
@@ -318,7 +321,7 @@ class Plan:
         u = self._unit("check", check)
         title = f"`procc check` of an unchanged {s.procedures} x {s.steps} catalog"
         self.figures.append(Figure("check", [u], guarded(title, "<= 1 s", "38 s CPU", [u], lambda: Row(
-            title, "goal", f"{median(check):.2f} s wall, {median(check, 'cpu'):.2f} s CPU",
+            title, ABSOLUTE, f"{median(check):.2f} s wall, {median(check, 'cpu'):.2f} s CPU",
             f"{median(check):.2f} s", "<= 1 s", verdict(median(check), 1.0), "38 s CPU",
             ["compiled once before (untimed), then checked unchanged: what CI does on every commit",
              samples_line(check)]))))
@@ -331,7 +334,7 @@ class Plan:
         u = self._unit("lint", lint, lint_big)
         title = f"`procc lint` of {s.procedures} x {s.steps}"
         self.figures.append(Figure("lint", [u], guarded(title, "<= 2 s", "7.7 s CPU, 119 MiB", [u], lambda: Row(
-            title, "goal", f"{median(lint):.2f} s wall, {median(lint, 'cpu'):.2f} s CPU, "
+            title, ABSOLUTE, f"{median(lint):.2f} s wall, {median(lint, 'cpu'):.2f} s CPU, "
                            f"{median(lint, 'rss_mib'):.0f} MiB",
             f"{median(lint):.2f} s", "<= 2 s", verdict(median(lint), 2.0), "7.7 s CPU, 119 MiB",
             [samples_line(lint)]))))
@@ -383,7 +386,7 @@ class Plan:
         u = self._unit("big", big)
         title = f"{s.big_steps}-step procedure compile"
         self.figures.append(Figure("big", [u], guarded(title, "<= 2 s", "32 s", [u], lambda: Row(
-            title, "goal", f"{median(big):.2f} s wall, {median(big, 'cpu'):.2f} s CPU, "
+            title, ABSOLUTE, f"{median(big):.2f} s wall, {median(big, 'cpu'):.2f} s CPU, "
                            f"{median(big, 'rss_mib'):.0f} MiB",
             f"{median(big):.2f} s", "<= 2 s", verdict(median(big), 2.0), "32 s",
             ["cold: outputs and caches removed before each sample", samples_line(big)]))))
