@@ -25,6 +25,7 @@ class Sample:
     cpu: float  # user + system seconds
     rss_mib: float  # peak resident set, MiB
     rc: int
+    rep: int = 0  # the repetition it belongs to: a ratio pairs samples of the same repetitions
 
 
 @dataclass
@@ -53,7 +54,7 @@ class CommandFailed(Exception):
     """A measured command exited with a status it must not have: the figure is void."""
 
 
-def run(cmd: Cmd, log: Path) -> Sample:
+def run(cmd: Cmd, log: Path, rep: int = 0) -> Sample:
     """Prepare and run ``cmd`` once, record the sample in ``cmd.samples``; a bad exit raises CommandFailed."""
     if cmd.prepare is not None:
         cmd.prepare()
@@ -66,7 +67,7 @@ def run(cmd: Cmd, log: Path) -> Sample:
     proc.returncode = os.waitstatus_to_exitcode(status)
     cmd.last_output = log.read_text(encoding="utf-8", errors="replace")
     # ru_maxrss is KiB on Linux.
-    sample = Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
+    sample = Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, rep)
     if proc.returncode not in cmd.ok_rcs:
         tail = "\n".join(cmd.last_output.splitlines()[-15:])
         raise CommandFailed(f"{cmd.label}: exit {proc.returncode}: {cmd.shell()} (in {cmd.cwd})\n{tail}")

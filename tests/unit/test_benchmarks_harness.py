@@ -75,6 +75,14 @@ def _unit(*samples: tuple[float, float], error: str | None = None) -> tuple[figu
     return figures.Unit("g", cmds, error=error), cmds
 
 
+def test_ratio_pairs_samples_of_the_same_repetitions() -> None:
+    a, b = Cmd("a", ["true"], Path("."), {}), Cmd("b", ["true"], Path("."), {})
+    a.samples += [Sample(10.0, 1, 1, 0, rep=0), Sample(1.0, 1, 1, 0, rep=1), Sample(1.0, 1, 1, 0, rep=2)]
+    b.samples += [Sample(5.0, 1, 1, 0, rep=0)]  # b stopped after one repetition; a (shared) went on
+    assert figures.ratio(b, a) == 0.5
+    assert figures.median(a) == 1.0
+
+
 def test_rows_and_report_say_met_not_met_and_failed() -> None:
     ok, (a, b) = _unit((2.0, 50.0), (0.5, 60.0))
     bad, _ = _unit(error="c0: exit 1: procc lint")
