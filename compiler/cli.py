@@ -304,6 +304,9 @@ def _run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                        help="ansible-vault password file, for secrets given as -e @vault.yml")
         p.add_argument("--lang", choices=LANGS, default="es", help="language of task names (default: es)")
         p.add_argument("--no-record", action="store_true", help="do not write the run history")
+        p.add_argument("--fast", action="store_true",
+                       help="run with the Mitogen strategy when installed (procedure-compiler[fast]); "
+                            "also PROCC_FAST=1")
         p.add_argument("--runs-dir", metavar="DIR", default=os.environ.get("PROCC_RUNS_DIR"),
                        help="where each run's private data dir and artifacts go "
                             "(default: $PROCC_RUNS_DIR or .procc/runs/)")

@@ -24,6 +24,7 @@ from compiler.runner import (
     RunRequest,
     execute,
     missing_inventory,
+    mitogen_strategy_dir,
     no_hosts_message,
     playbook_vars_dirs,
     read_vault,
@@ -113,6 +114,24 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], se
     return root, src, values, secrets, inventory, executor, approval
 
 
+def _fast(args: argparse.Namespace) -> bool:
+    """Whether the run takes the fast lane: ``--fast`` or ``PROCC_FAST=1``, and Mitogen is installed.
+
+    Without Mitogen it is stock Ansible, said in one line (a setting shared
+    by a team must not break the machines that lack the extra).
+    """
+    import os
+
+    setting = os.environ.get("PROCC_FAST", "").strip().lower() in ("1", "true", "yes", "on")
+    if not (getattr(args, "fast", False) or setting):
+        return False
+    if mitogen_strategy_dir() is None:
+        print("procc: notice: --fast needs Mitogen (pip install 'procedure-compiler[fast]'); "
+              "running with stock Ansible", file=sys.stderr)
+        return False
+    return True
+
+
 def _ask(prompt: str) -> str:
     return input(prompt)
 
@@ -131,7 +150,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, forks=args.forks, fail_at=args.fail_at,
                      check=args.check,
-                     diff=args.diff, lang=args.lang, runs_dir=_runs_dir(args))
+                     diff=args.diff, lang=args.lang, runs_dir=_runs_dir(args), fast=_fast(args))
     ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
                      executor=executor, record=not args.no_record)
     tracker = Tracker(proc, args.lang)
@@ -381,7 +400,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
         what = "full rollback"
     req = RunRequest(source=src, root=root, params=values, secret_names=secrets,
                      inventory=inventory, limit=args.limit, forks=args.forks, lang=args.lang, playbook_text=text,
-                     runs_dir=_runs_dir(args), rollback_of=args.run_id or FULL_ROLLBACK)
+                     runs_dir=_runs_dir(args), rollback_of=args.run_id or FULL_ROLLBACK, fast=_fast(args))
     ctx = RunContext(environment=args.env, approved_by=approval.approved_by, forced=forced,
                      executor=executor, record=not args.no_record)
     tracker = Tracker(proc, args.lang)

@@ -50,6 +50,8 @@ echo "== pytest"
 pytest -q -p no:cacheprovider --durations=15 -n auto --dist loadgroup "$@"
 echo "== mutation smoke run (compiler/markdown.py; the whole core: scripts/mutation.sh, tests/MUTATION.md)"
 ./scripts/mutation.sh --smoke
+echo "== benchmarks smoke run (python -m benchmarks all --smoke: tiny sizes, checks the commands, never a time)"
+python -m benchmarks all --smoke
 echo "== molecule (the role and generated scenarios on real SSH hosts: scripts/molecule.sh)"
 # Every scenario but the catalog's (molecule/default): its 26 drills and both real
 # failures survive on two SSH hosts (faults survived 28 of 29 in its one full run),
