@@ -36,8 +36,12 @@ if TYPE_CHECKING:
     from compiler.history.store import HistoryProblem
     from compiler.loader import RoleDoc
 
-# Measured on 2 cores (30-step procedures): a pool of two forked workers
-# pays from about 4 procedures to compile; below, the serial loop is faster.
+# Measured on the 2-core machine (30-step procedures, about 45 ms of CPU each
+# to compile): starting two forked workers costs about 0.1 s of CPU each
+# (copy-on-write of the parent's heap), so the pool pays from about 6 misses
+# on idle cores; with the cores busy (load 9-12 during the session) it did
+# not pay at 4, 8 or 16 (k=16: 8.2 s wall pooled vs 7.9 s serial) and paid
+# a little at 40 (11.1 s vs 11.7 s). 8 is the compromise.
 PARALLEL_MIN = 8
 
 
