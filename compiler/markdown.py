@@ -80,6 +80,43 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+# An http(s) URL inside free text: up to whitespace or a character no link
+# should hold (a pipe too: it would split a table cell before any link).
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`\\|]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?"
+
+
+def _url_end(url: str) -> str:
+    """``url`` without the sentence punctuation after it (a final ')' only when unbalanced)."""
+    while url:
+        if url[-1] in _URL_TAIL or (url[-1] in ")]}" and url.count(url[-1]) > url.count("([{"[")]}".index(url[-1])])):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def linked(text: str, line_start: bool = True) -> str:
+    """``text`` (flattened to one line) escaped as :func:`inline` does, each safe http(s) URL in it as an autolink.
+
+    A bare URL is what Markdown linters reject (MD034) and what a reader
+    wants to click; the rest of the text stays escaped, and a URL
+    :func:`safe_url` refuses stays plain escaped text.
+    """
+    text = flat(text)
+    out: list[str] = []
+    pos = 0
+    for m in _URL_IN_TEXT.finditer(text):
+        url = _url_end(m.group(0))
+        if m.start() < pos or safe_url(url) is None:
+            continue
+        out.append(escape(text[pos:m.start()], line_start and pos == 0))
+        out.append(f"<{url}>")
+        pos = m.start() + len(url)
+    out.append(escape(text[pos:], line_start and pos == 0))
+    return "".join(out)
+
+
 def inline(text: str) -> str:
     """Free text on one line: no raw HTML, no line breaks, no Markdown syntax."""
     return escape(flat(text))

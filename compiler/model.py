@@ -469,14 +469,162 @@ class Prerequisites(Strict):
     approvals: list[str] = Field(default_factory=list)
 
 
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# An HTTP header name (RFC 9110 token): no space, colon, brace or quote, so a
+# name can never carry Jinja, a second header or shell syntax.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
+# A JSON field a health check expects: dotted path of names (checks.db).
+JSON_PATH = re.compile(r"[^.\s]+(?:\.[^.\s]+){0,19}")
+# ``host:port`` of a TCP check: a name, an IPv4 address or a [bracketed] IPv6
+# one (or a '{{ parameter }}'), then a port number or a '{{ parameter }}'.
+_REF = r"\{\{\s*[a-z_][a-z0-9_]*\s*\}\}"
+TCP_TARGET = re.compile(rf"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+|{_REF})"
+                        rf":(?P<port>[0-9]{{1,5}}|{_REF})")
+JsonValue = str | int | float | bool | None
+HEALTH_KINDS = ("url", "tcp", "command")
+
+
 class HealthCheck(Strict):
-    url: str
+    """One health check of the final validation: an HTTP request (``url``), a TCP
+    connection (``tcp: host:port``) or a command (``command``), with retries.
+
+    Every value is data: header values, the body and the expected JSON may
+    name parameters (``{{ token }}``, a secret one too), nothing else is
+    templated.
+    """
+
+    url: str | None = Field(None, description="HTTP(S) URL to request (ansible.builtin.uri).")
+    tcp: str | None = Field(None, description="host:port that must accept a TCP connection "
+                                              "(ansible.builtin.wait_for).")
+    command: str | None = Field(None, description="Shell command that must exit 0 (bash, set -euo pipefail).")
     name: str | None = None
-    status: int = Field(200, ge=100, le=599)
-    contains: str | None = None
+    status: int = Field(200, ge=100, le=599, description="Expected HTTP status.")
+    contains: str | None = Field(None, description="Text the response body (or the command's output) contains.")
+    method: HttpMethod = Field("GET", description="HTTP method.")
+    headers: dict[str, str] = Field(default_factory=dict, description="HTTP request headers; a value may "
+                                    "name a parameter (\"Bearer {{ api_token }}\", a secret one too).")
+    body: str | dict[str, Any] | list[Any] | None = Field(
+        None, description="Request body: text as it is, or a mapping/list sent as JSON.")
+    json_: dict[str, JsonValue] | None = Field(
+        None, alias="json", description="JSON fields the response must have, by dotted path: "
+        "{status: ok, checks.db: up}.")
+    ca_path: str | None = Field(None, description="CA certificate (PEM) that signs the server's certificate.")
+    validate_certs: bool = Field(True, description="Verify the server's TLS certificate (false: do not; "
+                                                   "prefer ca_path).")
+    timeout: int = Field(30, ge=1, le=3600, description="Seconds per attempt.")
     retries: int = Field(3, ge=0, le=1000)
     delay: int = Field(2, ge=0, le=3600)
     where: Where = "targets"
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not HEADER_NAME.fullmatch(key):
+                raise ValueError(f"header name {key!r} is not an HTTP header name (letters, digits, '-')")
+            if re.search(r"[\r\n\x00]", val):
+                raise ValueError(f"the value of header '{key}' cannot contain a line break or NUL")
+        return value
+
+    @field_validator("body")
+    @classmethod
+    def _body_keys(cls, value: Any) -> Any:
+        for key in _keys(value):
+            if not isinstance(key, str) or re.search(r"\{[{%#]", key):
+                raise ValueError(f"body key {key!r} must be text without '{{{{', '{{%' or '{{#'")
+        return value
+
+    @field_validator("json_")
+    @classmethod
+    def _json_paths(cls, value: dict[str, JsonValue] | None) -> dict[str, JsonValue] | None:
+        for key in value or {}:
+            if not JSON_PATH.fullmatch(key):
+                raise ValueError(f"JSON field {key!r} must be a dotted path of names (status, checks.db)")
+        return value
+
+    @field_validator("tcp")
+    @classmethod
+    def _tcp_target(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        m = TCP_TARGET.fullmatch(value.strip())
+        if m is None:
+            raise ValueError("tcp must be host:port (db.internal:5432, [::1]:443, '{{ db_host }}:{{ db_port }}')")
+        port = m["port"]
+        if port.isdigit() and not 1 <= int(port) <= 65535:
+            raise ValueError(f"tcp port {port} is not 1..65535")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> HealthCheck:
+        given = [k for k in HEALTH_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a health check has exactly one of 'url' (HTTP), 'tcp' (host:port) or 'command'"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        if self.url is None:
+            http_only = [k for k in ("status", "method", "headers", "body", "json_", "ca_path", "validate_certs")
+                         if k in self.model_fields_set]
+            if http_only:
+                names = ", ".join("json" if k == "json_" else k for k in http_only)
+                raise ValueError(f"{names}: only for HTTP checks ('url')")
+        if self.tcp is not None and self.contains is not None:
+            raise ValueError("'contains' is for HTTP and command checks, not 'tcp'")
+        if self.command is not None and "\r" in self.command:
+            raise ValueError("a command cannot contain a carriage return (\\r): save the file with LF line endings")
+        if self.method in ("GET", "HEAD") and self.body is not None:
+            raise ValueError(f"a {self.method} request has no body: use method: POST (or PUT, PATCH)")
+        return self
+
+    @property
+    def kind(self) -> Literal["url", "tcp", "command"]:
+        """Which of the three checks this is."""
+        return "url" if self.url is not None else ("tcp" if self.tcp is not None else "command")
+
+    @property
+    def host_port(self) -> tuple[str, str]:
+        """Host and port of a TCP check (brackets of an IPv6 address removed)."""
+        assert self.tcp is not None
+        m = TCP_TARGET.fullmatch(self.tcp)
+        assert m is not None
+        host = m["host"]
+        return (host[1:-1] if host.startswith("[") else host), m["port"]
+
+    @property
+    def title(self) -> str:
+        """The check's name, or what it checks."""
+        if self.name:
+            return self.name
+        if self.url is not None:
+            return f"{self.method} {self.url}"
+        return f"TCP {self.tcp}" if self.tcp is not None else "command"
+
+    def texts(self) -> list[str]:
+        """Every executed string of the check (to find the parameters it names)."""
+        out = [x for x in (self.url, self.tcp, self.command, self.contains, self.ca_path) if x is not None]
+        out.extend(self.headers.values())
+        out.extend(_strings(self.body))
+        out.extend(v for v in (self.json_ or {}).values() if isinstance(v, str))
+        return out
+
+
+def _keys(value: Any) -> list[Any]:
+    """Every mapping key inside ``value`` (nested mappings and lists)."""
+    if isinstance(value, dict):
+        return [*value, *(k for v in value.values() for k in _keys(v))]
+    if isinstance(value, list):
+        return [k for v in value for k in _keys(v)]
+    return []
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside ``value`` (nested mappings and lists)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 class Metric(Action):

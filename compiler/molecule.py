@@ -362,7 +362,7 @@ def _verify(proc: Procedure, lang: Lang) -> str:
     fv = proc.final_validation
     prefix = b.w["final_validation"]
     tags = ["verify"]
-    tasks: list[Task] = [b._health(prefix, h, tags) for h in fv.health]
+    tasks: list[Task] = [t for h in fv.health for t in b._health(prefix, h, tags)]
     for m in fv.metrics:
         tasks.extend(b._metric(prefix, m, tags))
     tasks.extend(b._check(prefix, s, tags) for s in fv.smoke)

@@ -23,7 +23,9 @@ from compiler.model import NUMERIC_TYPES, THRESHOLD_REF, Procedure
 
 # Keys whose string values are executed, hence templated: parameters used
 # there must be declared. Documentation-only commands are not executed.
-_EXECUTED_KEYS = frozenset({"run", "task", "vars", "url", "contains", "stdout_contains", "stdout_regex"})
+_EXECUTED_KEYS = frozenset({"run", "task", "vars", "url", "contains", "stdout_contains", "stdout_regex",
+                            # a health check's (compiler.model.HealthCheck)
+                            "tcp", "command", "headers", "body", "json", "ca_path"})
 _DOC_ONLY_SECTIONS = frozenset({"troubleshooting", "annexes"})
 
 
@@ -253,7 +255,7 @@ def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Di
             code = ("undeclared-parameter" if "not a declared parameter" in prob.message
                     or "defined only in post-execution" in prob.message else "template-expression")
             yield Diagnostic(smap.path, smap.in_text(loc, prob.offset, text), prob.message, code)
-        if loc and loc[-1] == "run":
+        if loc and (loc[-1] == "run" or (loc[-1] == "command" and loc[:2] == ("final_validation", "health"))):
             _, shell_problems = shellvars.render(text, refs, inert)
             for sp in shell_problems:
                 yield Diagnostic(smap.path, smap.in_text(loc, sp.offset, text), sp.message, "unsafe-shell-use")

@@ -105,6 +105,22 @@ CHANGE_REGISTER = "procc_out"
 NOT_CHECK = "not ansible_check_mode"
 
 
+def _json_field(i: int, depth: int) -> str:
+    """The condition that the response's JSON has field ``procc_json_path{i}`` equal to ``procc_json_value{i}``.
+
+    The path's names are read from the variable, so no text of the source
+    is ever part of the expression.
+    """
+    node = "procc_health_doc"
+    conds: list[str] = []
+    for level in range(depth):
+        key = f"procc_json_path{i}[{level}]"
+        conds.append(f"{node} is mapping and {key} in {node}")
+        node = f"{node}[{key}]"
+    conds.append(f"{node} == procc_json_value{i}")
+    return " and ".join(conds)
+
+
 class _Builder:
     def __init__(self, proc: Procedure, lang: Lang) -> None:
         self.proc = proc
@@ -593,7 +609,7 @@ class _Builder:
         prefix = self.w["final_validation"]
         probes: list[Task] = []
         for h in fv.health:
-            probes.append(self._health(prefix, h, tags))
+            probes.extend(self._health(prefix, h, tags))
         for m in fv.metrics:
             probes.extend(self._metric(prefix, m, tags))
         for s in fv.smoke:
@@ -604,28 +620,107 @@ class _Builder:
                 _add_when(task, NOT_CHECK)
         return tasks + probes
 
-    def _health(self, prefix: str, h: HealthCheck, tags: list[str]) -> Task:
-        title = h.name or f"GET {h.url}"
-        task: Task = {
-            "name": self.name(prefix, title),
-            "ansible.builtin.uri": {"url": self.text(h.url), "status_code": h.status,
-                                    "return_content": h.contains is not None},
-            "register": "procc_health",
-            "check_mode": False,
-        }
+    def _health(self, prefix: str, h: HealthCheck, tags: list[str]) -> list[Task]:
+        """One health check: an HTTP request (a request task, then an assert that says what
+        failed), a TCP connection (wait_for) or a command (as a smoke test), with retries.
+
+        Every value from the source reaches Ansible as data: header values,
+        the body and the expected JSON are task variables or module
+        arguments (only declared parameters stay templated); header names and
+        JSON paths were checked by the model, and a JSON path is read through
+        variables, never written into an expression.
+        """
+        if h.kind == "command":
+            assert h.command is not None
+            check = Check(title=h.title, run=h.command, expect=Expect(stdout_contains=h.contains),
+                          retries=h.retries, delay=h.delay, where=h.where, timeout=h.timeout)
+            return [self._check(prefix, check, tags)]
+        hide = self.mentions_secret(*h.texts())
+        placed: Task = {"delegate_to": "localhost"} if h.where == "controller" else {}
+        retry: Task = ({"until": "procc_health is not failed" if h.kind == "tcp" else "procc_health_ok",
+                        "retries": h.retries, "delay": h.delay} if h.retries else {})
+        if h.kind == "tcp":
+            host, port = h.host_port
+            task: Task = {
+                "name": self.name(prefix, h.title),
+                "ansible.builtin.wait_for": {"host": self.text(host),
+                                             "port": int(port) if port.isdigit() else self.text(port),
+                                             "timeout": h.timeout, "state": "started"},
+                "register": "procc_health",
+                "check_mode": False,
+                **retry,
+                **placed,
+            }
+            if hide:
+                task["no_log"] = True
+            task["tags"] = tags
+            return [task]
+        assert h.url is not None
+        args: dict[str, Any] = {"url": self.text(h.url), "method": h.method, "status_code": h.status,
+                                "return_content": h.contains is not None or h.json_ is not None,
+                                "timeout": h.timeout}
+        if not h.validate_certs:
+            args["validate_certs"] = False
+        if h.ca_path is not None:
+            args["ca_path"] = self.text(h.ca_path)
+        if h.headers:
+            args["headers"] = {k: self.text(v) for k, v in h.headers.items()}
+        if isinstance(h.body, str):
+            args["body"] = self.text(h.body)
+        elif h.body is not None:
+            args["body"] = self.data(h.body)
+            args["body_format"] = "json"
+        conds = [f"(procc_health.status | default(-1) | int) == {h.status}"]
+        hvars: dict[str, Any] = {"procc_health_name": Unsafe(h.title)}
+        expected = [f"HTTP {h.status}"]
         if h.contains is not None:
-            task["vars"] = {"procc_expect_contains": self.text(h.contains)}
-            task["failed_when"] = "procc_health.status != " + str(h.status) + " or procc_expect_contains not in procc_health.content"
-        if h.retries:
-            task["until"] = "procc_health is not failed"
-            task["retries"] = h.retries
-            task["delay"] = h.delay
-        if h.where == "controller":
-            task["delegate_to"] = "localhost"
-        if self.mentions_secret(h.url, h.contains):
-            task["no_log"] = True
-        task["tags"] = tags
-        return task
+            hvars["procc_expect_contains"] = self.text(h.contains)
+            conds.append("procc_expect_contains in (procc_health.content | default(''))")
+            expected.append("a body with the expected text")
+        if h.json_:
+            # The response's JSON (uri parses it when the server says application/json).
+            hvars["procc_health_doc"] = "{{ procc_health.json | default(none) }}"
+        for i, (path, value) in enumerate((h.json_ or {}).items()):
+            hvars[f"procc_json_path{i}"] = [Unsafe(p) for p in path.split(".")]
+            hvars[f"procc_json_value{i}"] = self.text(value) if isinstance(value, str) else value
+            conds.append(_json_field(i, len(path.split("."))))
+            expected.append(f"JSON {path}")
+        # The request never fails by itself: the assert after it says what was wrong.
+        hvars["procc_health_ok"] = "{{ " + " and ".join(f"({c})" for c in conds) + " }}"
+        request: Task = {
+            "name": self.name(prefix, h.title),
+            "ansible.builtin.uri": args,
+            "register": "procc_health",
+            "failed_when": False,
+            "check_mode": False,
+            "vars": dict(hvars),
+            **retry,
+            **placed,
+        }
+        hvars["procc_health_expected"] = Unsafe(", ".join(expected))
+        verdict: Task = {
+            "name": self.name(prefix, f"{h.title} ({self.w['t_health_verdict']})"),
+            "ansible.builtin.assert": {
+                "that": ["procc_health_ok | bool"],
+                "fail_msg": ("health check '{{ procc_health_name }}' failed: "
+                             "{{ procc_health.msg | default('') | truncate(200, true) }} "
+                             "(HTTP {{ procc_health.status | default(-1) }}; expected {{ procc_health_expected }})"),
+                "success_msg": "health check '{{ procc_health_name }}' passed",
+                "quiet": True,
+            },
+            "vars": hvars,
+        }
+        # The request carries the headers and the body: hidden when one names a
+        # secret. The verdict only carries the expected text and JSON values
+        # (hidden when those do) and the request's status and message, in
+        # which procc's masking catches any spelling of a secret, so that a
+        # failure still says why (a refused certificate, a timeout).
+        if hide:
+            request["no_log"] = True
+        if self.mentions_secret(h.contains, *(v for v in (h.json_ or {}).values() if isinstance(v, str))):
+            verdict["no_log"] = True
+        request["tags"] = verdict["tags"] = tags
+        return [request, verdict]
 
     def _metric(self, prefix: str, m: Metric, tags: list[str]) -> list[Task]:
         measure: Task = {"name": self.name(prefix, f"{m.name} ({self.w['t_measure']})")}

@@ -7,6 +7,7 @@ the Jinja2 template only loops and prints. Output is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shlex
@@ -22,7 +23,7 @@ from compiler import diagram, quickcard, shellvars, templating
 from compiler import markdown as md
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
-from compiler.model import Action, Annex, ChangesWhen, Expect, PostAction, Procedure, Step, mutates
+from compiler.model import Action, Annex, ChangesWhen, Expect, HealthCheck, PostAction, Procedure, Step, mutates
 from compiler.yamlout import dump
 
 if TYPE_CHECKING:  # the values' loader reads inventories; rendering only reads the result
@@ -122,6 +123,11 @@ def _actions(proc: Procedure) -> list[Action]:
     fv = proc.final_validation
     acts.extend([*fv.metrics, *fv.smoke, *proc.rollback.steps, *proc.post.cleanup, *proc.post.notify])
     return acts
+
+
+def _dq(text: str) -> str:
+    """``text`` as one double-quoted bash word, each ``{{ parameter }}`` as "${parameter}"."""
+    return shellvars.double_quoted(text, list(templating.references(text)))
 
 
 def _bound(value: float | str) -> str:
@@ -250,7 +256,10 @@ class _View:
             if act.run is not None:
                 used.extend(n for n in shellvars.command(act.run, self.proc).names if n not in used)
         for h in self.proc.final_validation.health:
-            used.extend(r.name for r in templating.references(h.url) if r.name not in used)
+            if h.command is not None:
+                used.extend(n for n in shellvars.command(h.command, self.proc).names if n not in used)
+            for text in h.texts():
+                used.extend(r.name for r in templating.references(text) if r.name not in used)
         for doc in [*(pr.commands for pr in self.proc.troubleshooting), *(a.commands for a in self.proc.annexes)]:
             if doc:
                 used.extend(n for n in shellvars.command(doc, self.proc).names
@@ -389,35 +398,125 @@ class _View:
             return w["changes_when"].format(cond=f" {w['and']} ".join(conds))
         return w["changes_module"] if s.kind == "task" else w["changes_yes"]
 
+    def health_command(self, h: HealthCheck) -> list[str]:
+        """A health check as the bash a person pastes: curl, bash's /dev/tcp, or the command itself.
+
+        Every value from the source is one double-quoted word (parameters as
+        "${name}", a secret one too: the variables block reads it), so no
+        header, body or path becomes shell syntax.
+        """
+        if h.kind == "command":
+            assert h.command is not None
+            text = shellvars.command(h.command, self.proc).text
+            if h.contains is None:
+                return [text]
+            return ["{", text, f"}} | grep -F -- {_dq(h.contains)}"]
+        if h.kind == "tcp":
+            host, port = h.host_port
+            # bash's own TCP client (no nc needed); host and port are arguments, never code.
+            return [f"timeout {h.timeout} bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' {_dq(host)} {_dq(port)}"
+                    f" && echo open"]
+        assert h.url is not None
+        opts = [f"-{'f' if h.status < 400 else ''}sS", "-L", f"--max-time {h.timeout}"]
+        if h.ca_path is not None:
+            opts.append(f"--cacert {_dq(h.ca_path)}")
+        if not h.validate_certs:
+            opts.append("-k")
+        if h.method == "HEAD":
+            opts.append("-I")
+        elif h.method != "GET":
+            opts.append(f"-X {h.method}")
+        opts.extend(f"-H {_dq(f'{k}: {v}')}" for k, v in h.headers.items())
+        if isinstance(h.body, str):
+            opts.append(f"--data-binary {_dq(h.body)}")
+        elif h.body is not None:
+            opts.append("-H 'Content-Type: application/json'")
+            opts.append(f"--data-binary {_dq(json.dumps(h.body, ensure_ascii=False, sort_keys=False))}")
+        if h.retries:
+            opts.append(f"--retry {h.retries} --retry-delay {h.delay} --retry-all-errors")
+        curl = f"curl {' '.join(opts)}"
+        url = _dq(h.url)
+        checks: list[str] = []
+        if h.contains is not None:
+            checks.append(f"grep -F -- {_dq(h.contains)}")
+        if h.json_:
+            # jq reads each path and value as data (--argjson/--arg), never as its program.
+            args: list[str] = []
+            conds: list[str] = []
+            for i, (path, value) in enumerate(h.json_.items()):
+                args.append(f"--argjson p{i} {shlex.quote(json.dumps(path.split('.'), ensure_ascii=False))}")
+                args.append(f"--arg v{i} {_dq(value)}" if isinstance(value, str)
+                            else f"--argjson v{i} {shlex.quote(json.dumps(value))}")
+                conds.append(f"getpath($p{i}) == $v{i}")
+            checks.append(f"jq -e {' '.join(args)} {shlex.quote(' and '.join(conds))}")
+        if not checks:
+            return [f"{curl} -o /dev/null -w '%{{http_code}}\\n' {url}"]
+        if len(checks) == 1:
+            return [f"{curl} {url} | {checks[0]}"]
+        return [f"body=$({curl} {url})", *(f"{c} <<<\"$body\"" for c in checks)]
+
+    def health_text(self, h: HealthCheck) -> str:
+        """What a health check checks, in words (Markdown, one line)."""
+        w = self.w
+        name = md.inline(" ".join((h.name or "health").split()))
+        bits: list[str] = []
+        if h.kind == "url":
+            assert h.url is not None
+            shown = md.code(md.flat(f"{h.method} {self.fill_text(h.url)}"))
+            bits.append(w["health_status"].format(status=h.status))
+            if h.contains is not None:
+                bits.append(w["health_contains"].format(s=md.code(md.flat(self.fill_text(h.contains)))))
+            for path, value in (h.json_ or {}).items():
+                shown_value = self.fill_text(value) if isinstance(value, str) else json.dumps(value)
+                bits.append(w["health_json"].format(f=md.code(md.flat(path)), v=md.code(md.flat(shown_value))))
+            if h.headers:
+                bits.append(w["health_headers"].format(n=", ".join(md.code(k) for k in h.headers)))
+            if h.body is not None:
+                bits.append(w["health_body_json"] if not isinstance(h.body, str) else w["health_body_text"])
+            if h.ca_path is not None:
+                bits.append(w["health_ca"].format(p=md.code(md.flat(self.fill_text(h.ca_path)))))
+            if not h.validate_certs:
+                bits.append(w["health_no_verify"])
+        elif h.kind == "tcp":
+            assert h.tcp is not None
+            shown = md.code(md.flat(f"TCP {self.fill_text(h.tcp)}"))
+            bits.append(w["health_tcp_open"])
+        else:
+            assert h.command is not None
+            shown = md.code(md.flat(h.command))
+            bits.append(w["health_command_ok"])
+            if h.contains is not None:
+                bits.append(w["expect_contains"].format(s=md.code(md.flat(self.fill_text(h.contains)))))
+        if "timeout" in h.model_fields_set:
+            bits.append(w["health_timeout"].format(t=h.timeout))
+        bits.append(w["health_retries"].format(r=h.retries, d=h.delay) if h.retries else w["health_no_retries"])
+        bits.append(w["health_where_controller"] if h.where == "controller" else w["health_where_targets"])
+        return w["health_check"].format(name=name, url=shown) + "; " + "; ".join(bits)
+
+    def health_criterion(self, h: HealthCheck) -> str:
+        """The health check as an item of the success checklist (Markdown)."""
+        w = self.w
+        if h.kind == "url":
+            assert h.url is not None
+            return w["health_item"].format(url=md.code(md.flat(self.fill_text(h.url))), status=h.status)
+        if h.kind == "tcp":
+            assert h.tcp is not None
+            return w["health_item_tcp"].format(t=md.code(md.flat(self.fill_text(h.tcp))))
+        assert h.command is not None
+        return w["health_item_command"].format(c=md.code(md.flat(h.command)))
+
     def final(self) -> dict[str, Any]:
         fv = self.proc.final_validation
-        w = self.w
         lines: list[str] = []
         criteria: list[str] = []
         health: list[str] = []
         for h in fv.health:
             name = " ".join((h.name or "health").split())
-            refs = list(templating.references(h.url))
-            url = shellvars.double_quoted(h.url, refs)
-            # The request the playbook's uri task makes, as curl: the same URL,
-            # redirects followed, 30 s per request, the same retries and delay.
-            retry = f" --retry {h.retries} --retry-delay {h.delay} --retry-all-errors" if h.retries else ""
-            fail = "f" if h.status < 400 else ""
-            lines.append(f"# {name}: HTTP {h.status}")
-            if h.contains is not None:
-                crefs = list(templating.references(h.contains))
-                lines.append(f"curl -{fail}sS -L --max-time 30{retry} {url} | grep -F -- "
-                             f"{shellvars.double_quoted(h.contains, crefs)}")
-            else:
-                lines.append(f"curl -{fail}sS -L --max-time 30{retry} -o /dev/null -w '%{{http_code}}\\n' {url}")
-            bits = [w["health_status"].format(status=h.status)]
-            if h.contains is not None:
-                bits.append(w["health_contains"].format(s=md.code(md.flat(self.fill_text(h.contains)))))
-            bits.append(w["health_retries"].format(r=h.retries, d=h.delay) if h.retries else w["health_no_retries"])
-            bits.append(w["health_where_controller"] if h.where == "controller" else w["health_where_targets"])
-            shown = md.code(md.flat(f"GET {self.fill_text(h.url)}"))
-            health.append(w["health_check"].format(name=md.inline(name), url=shown) + "; " + "; ".join(bits))
-            criteria.append(w["health_item"].format(url=md.code(md.flat(self.fill_text(h.url))), status=h.status))
+            what = {"url": f"HTTP {h.status}", "tcp": f"TCP {h.tcp}", "command": "exit 0"}[h.kind]
+            lines.append(f"# {name}: {what}")
+            lines.extend(self.health_command(h))
+            health.append(self.health_text(h))
+            criteria.append(self.health_criterion(h))
         for m in fv.metrics:
             limit = " ".join(x for x in (f"< {_bound(m.below)}" if m.below is not None else "",
                                          f"> {_bound(m.above)}" if m.above is not None else "") if x)
@@ -505,7 +604,8 @@ class _View:
                 "cause": md.inline(pr.cause),
                 "solution": md.paragraph(pr.solution),
                 "block": self.doc_block(pr.commands, pr.language) if pr.commands else None,
-                "references": ", ".join(md.inline(x) for x in pr.references),
+                # A reference is often a bare URL: a link (a bare one fails MD034).
+                "references": ", ".join(md.linked(x) for x in pr.references),
             })
         annexes = self.annexes()
         env_note = None
@@ -560,10 +660,10 @@ class _View:
             "problems": problems,
             "cleanup": self.post_actions(p.post.cleanup),
             "notify": self.post_actions(p.post.notify),
-            "documentation": [md.inline(x) for x in p.post.documentation],
+            "documentation": [md.linked(x) for x in p.post.documentation],
             "post_monitoring": [md.inline(x) for x in p.post.monitoring],
             "improvement": md.paragraph(p.continuous_improvement) if p.continuous_improvement else "",
-            "related": [md.inline(x) for x in p.references.related],
+            "related": [md.linked(x) for x in p.references.related],
             "contacts": [(md.span(c.role), md.span(c.name), md.span(c.contact)) for c in p.references.contacts],
             "resources": [(md.inline(r.name), md.link(r.url)) for r in p.references.resources],
             "annexes": annexes,

@@ -6,6 +6,8 @@
 set -euo pipefail
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The health-check tests make their own CA and server certificate (tests/run/test_health_checks.py).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)

@@ -117,9 +117,12 @@ def shell_texts(action: Action, loc: PathKey) -> Iterator[Text]:
 
 
 def commands(proc: Procedure) -> Iterator[Text]:
-    """The shell text of every executed action."""
+    """The shell text of every executed action, and of every health check that is a command."""
     for loc, action in actions(proc):
         yield from shell_texts(action, loc)
+    for i, health in enumerate(proc.final_validation.health):
+        if health.command is not None:
+            yield Text(("final_validation", "health", i, "command"), health.command)
 
 
 def doc_commands(proc: Procedure) -> Iterator[Text]:

@@ -107,3 +107,24 @@ def test_lint_outputs_works_in_a_project_without_linter_configuration(tmp_path: 
     long = tmp_path / "long.yml"
     long.write_text("---\nkey: " + "x" * 170 + "\n", encoding="utf-8")
     assert [d.code for d in outputs.yamllint([long], tmp_path)] == ["yamllint:line-length"]
+
+
+@pytest.mark.slow
+def test_reference_urls_are_links_for_the_markdown_linter(tmp_path: Path) -> None:
+    """A troubleshooting reference, a related document and a documentation item that are bare URLs
+    (the runbook prints them from source fields) come out as links: pymarkdown's MD034 passes."""
+    from compiler import runbook
+    from compiler.parse import parse_text
+
+    text = (ROOT / "tests" / "lint" / "fixtures" / "clean.yml").read_text(encoding="utf-8")
+    text = text.replace("    solution: Crearlo con mkdir -p\n",
+                        "    solution: Crearlo con mkdir -p\n"
+                        "    references: [https://wiki.example.com/dirs, 'Ver https://docs.example.com/x_(y).']\n")
+    text += ("references: {related: [https://runbooks.example.com/api]}\n"
+             "post: {documentation: ['Actualizar https://status.example.com']}\n")
+    md = tmp_path / "p.md"
+    md.write_text(runbook.render(parse_text(text, "p.yml"), "es", source="p.yml"), encoding="utf-8")
+    body = md.read_text(encoding="utf-8")
+    assert "<https://wiki.example.com/dirs>" in body and "<https://docs.example.com/x_(y)>." in body
+    assert "<https://runbooks.example.com/api>" in body and "<https://status.example.com>" in body
+    assert [d.format() for d in outputs.lint_outputs([], [md], tmp_path)] == []

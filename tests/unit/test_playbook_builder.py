@@ -95,11 +95,13 @@ def test_a_health_check_expecting_a_secret_is_hidden() -> None:
                           '{url: "http://localhost:8080/health", status: 200, contains: "{{ tok }}"}')
     b = builder(text)
     [health] = b.proc.final_validation.health
-    task = b._health("Final", health, ["final_validation"])
-    assert task["no_log"] is True
-    assert task["vars"] == {"procc_expect_contains": "{{ tok }}"}
+    request, verdict = b._health("Final", health, ["final_validation"])
+    # The request and its verdict both carry the expected text.
+    assert request["no_log"] is True and verdict["no_log"] is True
+    assert request["vars"]["procc_expect_contains"] == "{{ tok }}"
+    assert verdict["vars"]["procc_expect_contains"] == "{{ tok }}"
     [plain] = builder(SECRET).proc.final_validation.health
-    assert "no_log" not in builder(SECRET)._health("Final", plain, ["final_validation"])
+    assert all("no_log" not in t for t in builder(SECRET)._health("Final", plain, ["final_validation"]))
 
 
 def test_a_rollback_block_without_a_condition_only_skips_check_mode() -> None:

@@ -28,10 +28,14 @@ class TlsVerifyDisabled(Rule):
     Bad::
 
         run: curl -k https://backend.internal/health
+        final_validation:
+          health: [{url: "https://backend.internal/health", validate_certs: false}]
 
     Good::
 
         run: curl --cacert /etc/ssl/internal-ca.pem https://backend.internal/health
+        final_validation:
+          health: [{url: "https://backend.internal/health", ca_path: /etc/ssl/internal-ca.pem}]
     """
 
     id = "tls-verify-disabled"
@@ -56,3 +60,8 @@ class TlsVerifyDisabled(Rule):
             if isinstance(args, dict) and args.get("validate_certs") is False:
                 yield self.report(source, source.smap.key((*loc, "task", action.module, "validate_certs")),
                                   "'validate_certs: false' disables TLS verification")
+        for i, health in enumerate(proc.final_validation.health):
+            if not health.validate_certs:
+                yield self.report(source, source.smap.key(("final_validation", "health", i, "validate_certs")),
+                                  "'validate_certs: false' disables TLS verification of the health check; "
+                                  "give the internal CA as 'ca_path' instead")
