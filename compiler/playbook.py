@@ -1,12 +1,16 @@
 """The playbook backend: a Procedure as an Ansible playbook, built as Python data.
 
-Failure semantics (DESIGN.md): pre-flight first; each step is marked started,
-run, then validated; when step k fails, the rollbacks of the started steps
-k..1 run in that order (each in its own block, so one failing rollback does
-not stop the others); a failed final validation runs the full rollback;
-post-execution always runs. ``procc_fail_at=K`` is a drill: step K fails right
-after its commands and the run succeeds only if every started step was
+Failure semantics (DESIGN.md): pre-flight first; each step runs, then is
+validated; when step k fails, the rollbacks of the started steps k..1 run in
+that order (each in its own block, so one failing rollback does not stop the
+others); a failed final validation runs the full rollback; post-execution
+always runs. ``procc_fail_at=K`` is a drill: step K fails right after its
+commands and validation, and the run succeeds only if every started step was
 rolled back cleanly.
+
+Lean (issue 14): a step is its own tasks plus one closing check (see
+:meth:`_Builder.step`). Which steps started is read from their registered
+results, once, where it is needed, never tracked by a task per step.
 
 Two plays. The *run play* does the above on each host (``serial`` when the
 procedure says so) and never fails a host itself: a failed host is rescued
@@ -50,8 +54,8 @@ percentage of the batch as it began, its hosts set ``procc_stop``. Then:
   when a host failed even within ``max_fail_percentage``.
 
 Unreachable hosts: a step block has ``ignore_unreachable: true``, so a host
-lost mid-step stays in the play; a guard after the step's commands (and
-after its validation) fails it on the controller, its rescue skips the
+lost mid-step stays in the play; its validation is not tried, and the step's
+closing check fails it on the controller, its rescue skips the
 rollbacks it cannot run, and the summary names it with the exact ``procc
 rollback PROC --run ID --limit HOST``. The rescue must not fail the host:
 ansible-playbook skips every later play once all hosts of a serial batch
@@ -411,9 +415,10 @@ class _Builder:
         return task
 
     def preflight(self) -> list[Task]:
+        """The pre-flight checks. No task marks the phase: the rescue reads a failure
+        before any step started, and before final validation, as pre-flight's."""
         w = self.w
-        tasks: list[Task] = [self.setfact(f"Procc | {w['t_phase_preflight']}", {"procc_phase": "preflight"},
-                                          ["always"], kind="preflight")]
+        tasks: list[Task] = []
         for i, check in enumerate(self.proc.preflight, 1):
             task = self._check(f"{w['step']} P{i}", check, ["preflight"], preflight=True)
             tasks.append(self.tagged(task, f"P{i}", "preflight"))
@@ -760,8 +765,8 @@ class _Builder:
         (``procc_done``), the current one and the phase come from the steps'
         registered results (:data:`REACHED`), computed here and at the end
         of the run play, not by tasks in every step: ``procc_phase`` only
-        says pre-flight or final validation; a step was running when one was
-        started after pre-flight. Every step started before the last one
+        says final validation; before it, a step was running when one was
+        started, else pre-flight was. Every step started before the last one
         completed (a failure stops the run); the last one did too when the
         failure is a stop asked before the next step.
         """
@@ -799,7 +804,8 @@ class _Builder:
         # Evaluated once per use in this task: the started steps and the phase they imply.
         record["vars"] = {
             "procc_s": "{{ procc_reached }}",
-            "procc_ph": "{{ 'step' if procc_phase == 'preflight' and procc_s | length > 0 else procc_phase }}",
+            "procc_ph": ("{{ 'final' if procc_phase == 'final' else 'step' if procc_s | length > 0"
+                         " else 'preflight' }}"),
             **record["vars"],
         }
         tasks: list[Task] = [record]
@@ -942,18 +948,6 @@ class _Builder:
                 "when": when,
                 "tags": ["post", "always"],
             })
-        tasks.append({
-            "name": f"Procc | {w['t_end']}",
-            "ansible.builtin.debug": {
-                "msg": (
-                    f"procc {{{{ procc_proc_id }}}}: started={{{{ procc_reached }}}} done={DONE}"
-                    " rolled_back={{ procc_rolled_back }} rollback_failed={{ procc_rollback_failed }}"
-                    " irreversible={{ procc_irreversible }} post_failed={{ procc_post_failed | length }}"
-                ),
-            },
-            "vars": tag_vars(kind="post"),
-            "tags": ["post", "always"],
-        })
         return tasks
 
     def play_vars(self) -> dict[str, Any]:

@@ -185,8 +185,7 @@ def test_ordered_leaves_a_plays_vars_in_their_order() -> None:
 
 def test_without_any_rollback_the_outcome_play_has_no_fleet_rollback() -> None:
     bare = CLEAN.replace("    rollback:\n      run: rm -f {{ workdir }}/marca\n", "")
-    # fleet, result, end of post-execution, drill passed, summary
-    assert len(builder(bare).outcome_play()["tasks"]) == 5
+    assert len(builder(bare).outcome_play()["tasks"]) == 4  # fleet, result, drill passed, summary
     assert len([t for t in builder(CLEAN).outcome_play()["tasks"] if "block" in t]) == 1
     assert not [t for t in builder(bare).outcome_play()["tasks"] if "block" in t]
 
