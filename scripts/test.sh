@@ -54,8 +54,8 @@ echo "== benchmarks smoke run (python -m benchmarks all --smoke: tiny sizes, che
 python -m benchmarks all --smoke
 echo "== molecule (the role and generated scenarios on real SSH hosts: scripts/molecule.sh)"
 # Every scenario but the catalog's (molecule/default): its 26 drills and both real
-# failures survive on two SSH hosts (faults survived 28 of 29 in its one full run),
-# but its converge-to-verify path has not yet passed end to end; it runs on its own:
-# scripts/molecule.sh default (about 30 min here). See molecule/README.md.
+# failures survived in each of its session-6 runs (Mitogen, 24 to 26 min at load
+# 8 to 15), but it has not yet passed verify end to end; it runs on its own:
+# scripts/molecule.sh default. See molecule/README.md, Time.
 mapfile -t scenarios < <(for f in molecule/*/molecule.yml; do d=$(basename "$(dirname "$f")"); [ "$d" = default ] || echo "$d"; done)
 ./scripts/molecule.sh "${scenarios[@]}"
