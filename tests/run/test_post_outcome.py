@@ -11,56 +11,29 @@ its post actions see 'rolled-back', never 'success'.
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.run.helpers import procc, project
+from tests.support.webhook import Receiver, receiving
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
 
-class Receiver:
-    """A webhook receiver on a free local port: records every posted text."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                size = int(self.headers.get("Content-Length", "0"))
-                outer.texts.append(str(json.loads(self.rfile.read(size))["text"]))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.token = f"HOOK-{uuid.uuid4().hex}"
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{self.token}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+    with receiving() as r:
+        yield r
 
 
 def _run(tmp_path: Path, receiver: Receiver, *args: str, broken_preflight: bool = False) -> tuple[Path, str]:
+    token = f"HOOK-{uuid.uuid4().hex}"
+    url = f"http://127.0.0.1:{receiver.port}/hooks/{token}"
     root = project(tmp_path, "PROC-TEST-040")
     work = root / "work"
     if broken_preflight:
@@ -69,15 +42,15 @@ def _run(tmp_path: Path, receiver: Receiver, *args: str, broken_preflight: bool 
     inv.write_text("".join(f"{h} ansible_connection=local ansible_python_interpreter={sys.executable}\n"
                            for h in ("h1", "h2")), encoding="utf-8")
     done = procc(root, "run", "PROC-TEST-040", "-i", str(inv), "-e", f"workdir={work}", *args,
-                 extra_env={"PROCC_TEST_WEBHOOK": receiver.url,
-                                # The procc.ops collection (the notify role), as installed by a user.
-                                "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections")}, timeout=300)
+                 extra_env={"PROCC_TEST_WEBHOOK": url,
+                            # The procc.ops collection (the notify role), as installed by a user.
+                            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections")}, timeout=300)
     output = done.stdout + done.stderr
     # The webhook URL is a secret: nowhere in what the run wrote or printed.
-    assert receiver.token not in output
+    assert token not in output
     for f in root.rglob("*"):
         if f.is_file():
-            assert receiver.token not in f.read_text(encoding="utf-8", errors="replace"), f
+            assert token not in f.read_text(encoding="utf-8", errors="replace"), f
     return work, output
 
 
