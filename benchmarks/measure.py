@@ -1,10 +1,16 @@
 """One command run to completion in a fresh subprocess: wall time, CPU time, peak RSS, exit status.
 
-CPU and memory come from ``os.wait4`` on that one child: its own rusage
-plus that of the descendants it waited for (ansible-playbook's forks,
-procc's compile workers), so no two samples share a counter the way
-``RUSAGE_CHILDREN`` of this process would. ``ru_maxrss`` is the largest
-single process of that tree, not their sum.
+CPU comes from ``os.wait4`` on that one child: its own rusage plus that of
+the descendants it waited for (ansible-playbook's forks, procc's compile
+workers), so no two samples share a counter the way ``RUSAGE_CHILDREN`` of
+this process would.
+
+Peak memory comes from GNU time (``/usr/bin/time -f %M``), which starts the
+command itself: Linux keeps a process's peak RSS across fork and exec, so a
+child forked straight from this harness would start at the harness's own
+RSS (a ``python -c pass`` child measured 113 MiB from a pytest worker). A
+small process in between gives the command its own peak. It is the largest
+single process of the command's tree, not their sum.
 """
 
 from __future__ import annotations
@@ -54,20 +60,28 @@ class CommandFailed(Exception):
     """A measured command exited with a status it must not have: the figure is void."""
 
 
+# GNU time (Debian package "time", installed by scripts/system-deps.sh).
+GNU_TIME = "/usr/bin/time"
+
+
 def run(cmd: Cmd, log: Path, rep: int = 0) -> Sample:
     """Prepare and run ``cmd`` once, record the sample in ``cmd.samples``; a bad exit raises CommandFailed."""
     if cmd.prepare is not None:
         cmd.prepare()
+    peak = log.with_name(log.name + ".rss")
+    peak.unlink(missing_ok=True)
     with log.open("wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", str(peak), *cmd.argv], cwd=cmd.cwd, env=cmd.env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     cmd.last_output = log.read_text(encoding="utf-8", errors="replace")
-    # ru_maxrss is KiB on Linux.
-    sample = Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, rep)
+    # %M is KiB; GNU time writes "Command exited with non-zero status N" first when it does.
+    lines = peak.read_text(encoding="utf-8").split() if peak.exists() else []
+    rss_kib = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    sample = Sample(wall, usage.ru_utime + usage.ru_stime, rss_kib / 1024, proc.returncode, rep)
     if proc.returncode not in cmd.ok_rcs:
         tail = "\n".join(cmd.last_output.splitlines()[-15:])
         raise CommandFailed(f"{cmd.label}: exit {proc.returncode}: {cmd.shell()} (in {cmd.cwd})\n{tail}")

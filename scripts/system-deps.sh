@@ -9,6 +9,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 # The health-check tests make their own CA and server certificate (tests/run/test_health_checks.py).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# The benchmarks' peak memory of each command (benchmarks/measure.py).
+[ -x /usr/bin/time ] || need+=(time)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
