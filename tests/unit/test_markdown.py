@@ -162,3 +162,33 @@ def test_tidy_collapses_blank_lines_outside_fences_only(text: str, expected: str
 
 def test_tidy_after_a_closed_fence_counts_blank_lines_afresh() -> None:
     assert md.tidy("```\na\n```\n\n\nb\n\n\nc") == "```\na\n```\n\nb\n\nc\n"
+
+
+@pytest.mark.parametrize(("text", "start", "expected"), [
+    ("no url here", "no url here", "no url here"),
+    ("see https://x.example/a_b. then", "see <https://x.example/a_b>. then", "see <https://x.example/a_b>. then"),
+    # Escaped as a line start only before the first URL, and only when the text may start a line.
+    ("# https://a.example/x and http://b.example/y", "\\# <https://a.example/x> and <http://b.example/y>",
+     "# <https://a.example/x> and <http://b.example/y>"),
+    ("- https://a.example", "\\- <https://a.example>", "- <https://a.example>"),
+    ("1. https://a.example", "1\\. <https://a.example>", "1. <https://a.example>"),
+    ("https://a.example # x *y*", "<https://a.example> # x \\*y\\*", "<https://a.example> # x \\*y\\*"),
+    ("https://a.example\n- b", "<https://a.example> - b", "<https://a.example> - b"),
+    # Sentence punctuation and an unbalanced bracket stay outside the link; a balanced one inside.
+    ("go to https://a.example/p) now", "go to <https://a.example/p>) now", "go to <https://a.example/p>) now"),
+    ("(see https://a.example/f(x))", "(see <https://a.example/f(x)>)", "(see <https://a.example/f(x)>)"),
+    ("HTTPS://A.EXAMPLE/Z;", "<HTTPS://A.EXAMPLE/Z>;", "<HTTPS://A.EXAMPLE/Z>;"),
+    ("https://a.example/#frag!", "<https://a.example/#frag>!", "<https://a.example/#frag>!"),
+    ("https://a.example:8080/p?q=1&r=2, fin", "<https://a.example:8080/p?q=1&r=2>, fin",
+     "<https://a.example:8080/p?q=1&r=2>, fin"),
+    ("x https://a.example/_b_ *c*", "x <https://a.example/_b_> \\*c\\*", "x <https://a.example/_b_> \\*c\\*"),
+    ("https://a.example https://a.example", "<https://a.example> <https://a.example>",
+     "<https://a.example> <https://a.example>"),
+    # Not a link: another scheme, or a URL without a host.
+    ("javascript:alert(1) https://ok.example", "javascript:alert(1) <https://ok.example>",
+     "javascript:alert(1) <https://ok.example>"),
+    ("https:///nohost *x*", "https:///nohost \\*x\\*", "https:///nohost \\*x\\*"),
+])
+def test_linked_turns_safe_urls_into_autolinks_and_escapes_the_rest(text: str, start: str, expected: str) -> None:
+    assert md.linked(text) == start
+    assert md.linked(text, line_start=False) == expected
