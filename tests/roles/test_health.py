@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ import pytest
 from support.demo import demo_vars, free_port, http_get, stop_demo
 from support.playbooks import dump, run_play
 from support.postgres import PgServer
+from support.webhook import send_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible, pytest.mark.postgres]
 
@@ -47,12 +47,7 @@ def prometheus() -> Iterator[tuple[str, list[str]]]:
                 "status": "success",
                 "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1700000000, "0.002"]}]},
             }
-            data = json.dumps(body).encode()
-            self.send_response(200 if url.path == "/api/v1/query" else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, 200 if url.path == "/api/v1/query" else 404, body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

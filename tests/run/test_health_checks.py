@@ -22,6 +22,7 @@ import pytest
 
 from compiler.history import history_path, read
 from tests.run.helpers import procc, project
+from tests.support.webhook import send_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
@@ -79,12 +80,7 @@ def _handler(seen: Seen) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = _answer
 
         def _json(self, code: int, doc: dict[str, object]) -> None:
-            data = json.dumps(doc).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, code, doc)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -1,4 +1,4 @@
-"""A local webhook receiver (a chat's incoming webhook, for the notify role's real posts)."""
+"""Local HTTP endpoints for real runs: a webhook receiver (the notify role) and a JSON answer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def send_json(handler: BaseHTTPRequestHandler, code: int, doc: object) -> None:
+    """Answer the request ``handler`` is serving with ``doc`` as JSON and status ``code``."""
+    data = json.dumps(doc).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 class Receiver:
