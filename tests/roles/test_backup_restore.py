@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +122,69 @@ def test_restore_clean_mode_and_backup_in_the_same_play(tmp_path: Path, pg: PgSe
     # clean mode restores every table of the backup; tables created later stay.
     assert {k: v for k, v in after.items() if k in before} == before
     assert "public.migrated_extra" in after
+
+
+def test_recreate_waits_out_a_session_it_may_not_end(tmp_path: Path, pg: PgServer) -> None:
+    """dropdb --force refused, then retried: the molecule catalog run's autovacuum case, reproduced.
+
+    PostgreSQL lets a role end only sessions of roles it is a member of (or all
+    of them, with pg_signal_backend). An autovacuum worker has no role, so while
+    one is in the database the demo user's ``dropdb --force`` fails with "must
+    be a member of the role whose process is being terminated". A session of
+    another role is the same refusal, made deterministic here.
+    """
+    db = DB + "_busy"
+    pg.create_database(db)
+    pg.psql(SCHEMA, dbname=db)
+    before = pg.table_checksums(db)
+    conn = {"host": pg.host, "port": str(pg.port), "user": pg.user, "name": db}
+    root = tmp_path / "backups"
+    made = run_play(tmp_path / "run-backup", [role("backup", backup_root=str(root),
+                                                    **{f"backup_db_{k}": v for k, v in conn.items()})])
+    assert made.ok, dump(made)
+    pg.psql(DAMAGE, dbname=db)
+
+    superuser = {**os.environ, **pg.env, "PGUSER": "postgres", "PGDATABASE": "postgres"}
+    subprocess.run(["psql", "-X", "-q", "-c", "DROP ROLE IF EXISTS procc_other", "-c", "CREATE ROLE procc_other LOGIN"],
+                   env=superuser, check=True, capture_output=True)
+    log = pg.dir / "postgres.log"
+    offset = log.stat().st_size
+    session = subprocess.Popen(["psql", "-X", "-q", "-c", "SELECT pg_sleep(600)"],
+                               env={**superuser, "PGUSER": "procc_other", "PGDATABASE": db},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def end_session_once_refused() -> None:
+        # The other session stays until the server has refused the first drop,
+        # then ends, as an autovacuum worker would: the retry must succeed.
+        for _ in range(1200):
+            with log.open("rb") as f:
+                f.seek(offset)
+                if b"must be a member of the role whose process is being terminated" in f.read():
+                    break
+            time.sleep(0.1)
+        subprocess.run(["psql", "-X", "-q", "-c",
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'procc_other'"],
+                       env=superuser, check=False, capture_output=True)
+
+    for _ in range(600):  # until the session is in the database (never a timing assertion)
+        if pg.psql(f"SELECT count(*) FROM pg_stat_activity WHERE usename = 'procc_other' AND datname = '{db}'") == "1":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the other role's session never appeared")
+    watcher = threading.Thread(target=end_session_once_refused)
+    watcher.start()
+    try:
+        restored = run_play(tmp_path / "run-restore", [role("restore", restore_backup_root=str(root),
+                                                             **{f"restore_db_{k}": v for k, v in conn.items()})])
+    finally:
+        watcher.join()
+        session.kill()
+        session.wait()
+    assert restored.ok, dump(restored)
+    assert pg.table_checksums(db) == before
+    # The refusal really happened: the drop needed more than one attempt.
+    drops = restored.task_results("Drop the database")
+    assert drops and drops[-1].get("attempts", 1) > 1, drops
+    retries = [ev["event_data"]["res"] for ev in restored.events if ev.get("event") == "runner_retry"]
+    assert any("must be a member of the role whose process is being terminated" in r.get("stderr", "") for r in retries), retries
