@@ -4,8 +4,8 @@
 #   scripts/test.sh            what CI runs, from a fresh machine: system packages, the venv,
 #                              freshness of the committed outputs, procc lint, ruff,
 #                              import-linter, mypy, the whole pytest suite (pytest-xdist),
-#                              a mutation smoke run, Molecule (scripts/molecule.sh: every scenario but the catalog's,
-#                              then "faults survived: X of Y"). Extra arguments go to pytest.
+#                              a mutation smoke run, the benchmarks smoke run, Molecule (scripts/molecule.sh: every
+#                              scenario, then "faults survived: X of Y"). Extra arguments go to pytest.
 #   scripts/test.sh --fast     the developer's loop: ruff and the unit layer only (the tests
 #                              with none of the layer markers slow, ansible, postgres, ssh,
 #                              molecule, browser): no apt, no services, no Ansible run; the
@@ -52,10 +52,8 @@ echo "== mutation smoke run (compiler/markdown.py; the whole core: scripts/mutat
 ./scripts/mutation.sh --smoke
 echo "== benchmarks smoke run (python -m benchmarks all --smoke: tiny sizes, checks the commands, never a time)"
 python -m benchmarks all --smoke
-echo "== molecule (the role and generated scenarios on real SSH hosts: scripts/molecule.sh)"
-# Every scenario but the catalog's (molecule/default): its 26 drills and both real
-# failures survived in each of its session-6 runs (Mitogen, 24 to 26 min at load
-# 8 to 15), but it has not yet passed verify end to end; it runs on its own:
-# scripts/molecule.sh default. See molecule/README.md, Time.
-mapfile -t scenarios < <(for f in molecule/*/molecule.yml; do d=$(basename "$(dirname "$f")"); [ "$d" = default ] || echo "$d"; done)
-./scripts/molecule.sh "${scenarios[@]}"
+echo "== molecule (every scenario on real SSH hosts: scripts/molecule.sh, then \"faults survived: X of Y\")"
+# The catalog (molecule/default: a drill at every step of every catalog
+# procedure, its real runs and real failures), the generated scenario and the
+# three role scenarios; see molecule/README.md, Time.
+./scripts/molecule.sh
