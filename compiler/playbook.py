@@ -12,9 +12,12 @@ Lean (issue 14): a step is its own tasks plus one closing check (see
 :meth:`_Builder.step`). Which steps started is read from their registered
 results, once, where it is needed, never tracked by a task per step.
 
-Two plays. The *run play* does the above on each host (``serial`` when the
+Three plays. The *run play* does the above on each host (``serial`` when the
 procedure says so) and never fails a host itself: a failed host is rescued
-and marks ``procc_halt``. The *outcome play* then runs on every host at once,
+and marks ``procc_halt``. The *fleet play* (when a step has a rollback) runs
+on every host at once, decides whether the fleet rolls back and does it; a
+host with nothing to roll back leaves it after one task (issue 14's lean
+goal). The *outcome play* then runs on every host at once,
 computes each host's ``procc_result`` (see :mod:`compiler.protocol`, which
 also documents how the runner maps tasks to steps) and fails every host
 that did not succeed with a human summary, for ansible-playbook and AWX.
@@ -22,7 +25,7 @@ that did not succeed with a human summary, for ansible-playbook and AWX.
 Multi-host decision: **a procedure runs all-or-nothing across its hosts**
 (unless ``max_fail_percentage`` tolerates some failed hosts, see below).
 When any host fails (a step, a validation, or it becomes unreachable), the
-run stops: later serial batches run nothing (``not-run``), and the outcome
+run stops: later serial batches run nothing (``not-run``), and the fleet
 play rolls back the started steps of every host that had not failed itself,
 newest first (a rolling deployment failing on the second host leaves the
 first as it was). Hosts keep running in lock-step within a batch, so in a
@@ -1044,23 +1047,59 @@ class _Builder:
             "tags": ["never"],
         }
 
-    def outcome_play(self) -> dict[str, Any]:
-        """Play 2, on every host at once: all-or-nothing across hosts, then one result per host."""
+    def fleet_play(self) -> dict[str, Any] | None:
+        """The fleet decision and rollback, on every host at once, in a play of its own (None without rollbacks).
+
+        Lean (issue 14): the rollback of every step is about two dozen
+        tasks; in the outcome play a successful run skipped them one by one.
+        Here a host that has nothing to roll back for the fleet leaves this
+        play at once (``meta: end_host``, which ends the play for that host
+        only, without failing it): a successful run pays one task, not the
+        rollback's. The outcome play after it runs on every host again.
+        """
+        w = self.w
+        rb_tags = ["rollback", "always"]
+        steps = self.step_rollbacks("true")
+        if not steps:
+            return None
+        # Under --check no step ran: nothing to roll back.
+        due = f"procc_fleet_stop and not (procc_failure.phase is defined) and not procc_halted and {NOT_CHECK}"
+        play = self.play_header(f"{self.proc.title} | {w['t_fleet_rollback']}")
+        play["vars"] = self.play_vars()
+        play["tasks"] = [
+            self.fleet_decision(),
+            {
+                "name": f"Procc | {w['t_fleet_none']}",
+                "ansible.builtin.meta": "end_host",
+                "when": f"not ({due})",
+                "vars": tag_vars(kind="result"),
+                "tags": rb_tags,
+            },
+            {
+                "name": f"{self.proc.id} | {w['t_fleet_rollback']}",
+                "vars": tag_vars(kind="fleet"),
+                "when": due,
+                "block": steps,
+                "tags": rb_tags,
+            },
+        ]
+        return play
+
+    def fleet_decision(self) -> Task:
+        """Which hosts failed, and whether the fleet must roll back: bookkeeping of the outcome, not a rollback."""
+        return self.setfact(f"Procc | {self.w['t_fleet']}", {"procc_fleet_bad": f"{{{{ {FLEET_BAD} }}}}",
+                                                              "procc_fleet_stop": f"{{{{ {STOPPED} }}}}"},
+                            ["rollback", "always"], kind="result")
+
+    def outcome_play(self, fleet_decided: bool | None = None) -> dict[str, Any]:
+        """The last play, on every host at once: one result per host, post-execution, the summary.
+
+        ``fleet_decided``: whether the fleet play made the fleet decision
+        (computed when None); without one, this play makes it first.
+        """
         w = self.w
         proc = self.proc
         rb_tags = ["rollback", "always"]
-        own_failure = "procc_failure.phase is defined"
-        # Which hosts failed: bookkeeping of the outcome, not a rollback (the block below is).
-        fleet = self.setfact(f"Procc | {w['t_fleet']}", {"procc_fleet_bad": f"{{{{ {FLEET_BAD} }}}}",
-                                                         "procc_fleet_stop": f"{{{{ {STOPPED} }}}}"},
-                             rb_tags, kind="result")
-        rollback = {
-            "name": f"{proc.id} | {w['t_fleet_rollback']}",
-            "vars": tag_vars(kind="fleet"),
-            "when": f"procc_fleet_stop and not ({own_failure}) and not procc_halted",
-            "block": self.step_rollbacks("true"),
-            "tags": rb_tags,
-        }
         rb_steps = [k for k, s in enumerate(proc.steps, 1) if s.rollback is not None]
         irreversible = [k for k, s in enumerate(proc.steps, 1) if s.irreversible is not None]
         outcome = OUTCOME.replace("RB_STEPS", repr(rb_steps)).replace(
@@ -1088,9 +1127,10 @@ class _Builder:
         }
         result_task = self.setfact(f"Procc | {w['t_result']}", {"procc_result": result}, rb_tags, kind="result")
         result_task["vars"]["procc_o"] = outcome
+        if fleet_decided is None:
+            fleet_decided = self.fleet_play() is not None
         tasks: list[Task] = [
-            fleet,
-            *([rollback] if rollback["block"] else []),
+            *([] if fleet_decided else [self.fleet_decision()]),
             result_task,
             *self.post(),
             {
@@ -1114,7 +1154,8 @@ class _Builder:
         return play
 
     def play(self) -> list[dict[str, Any]]:
-        return [self.run_play(), self.outcome_play()]
+        fleet = self.fleet_play()
+        return [self.run_play(), *([fleet] if fleet else []), self.outcome_play(fleet is not None)]
 
 
 # What a post action reads in '{{ procc_outcome }}' (set in the outcome play,

@@ -23,6 +23,12 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of at least 1")
+    return int(text)
+
+
 def _list_rules() -> int:
     from compiler.lint.registry import RULES
 
@@ -36,7 +42,7 @@ def _list_rules() -> int:
 def _lint(args: argparse.Namespace) -> int:
     from compiler import project
     from compiler.lint import outputs, report
-    from compiler.lint.engine import lint_files
+    from compiler.lint.cached import lint_catalog, settings
 
     if args.list_rules:
         return _list_rules()
@@ -44,7 +50,8 @@ def _lint(args: argparse.Namespace) -> int:
     files = project.sources(root, args.paths)
     if not files:
         raise UsageError(f"procc lint: no procedures found in {root / project.PROCEDURES}")
-    result = lint_files([(f, project.display(f, root)) for f in files], today=args.today)
+    result = lint_catalog([(f, project.display(f, root)) for f in files],
+                          settings(root, args.today, cache=not args.no_cache), jobs=args.jobs)
     if args.outputs:
         playbooks, runbooks, missing = outputs.generated_files(
             files, root, Path(args.docs_dir), Path(args.playbooks_dir))
@@ -86,6 +93,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="also run ansible-lint, yamllint and pymarkdown on the generated files")
     p.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
                    help="the date staleness is measured against (default: today)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="lint every file again (default: reuse .procc/cache/ for unchanged files)")
+    p.add_argument("-j", "--jobs", type=_positive, metavar="N",
+                   help="worker processes for the files that miss the cache (default: the CPUs)")
     p.add_argument("--docs-dir", default="docs/backend/procedures", metavar="DIR",
                    help="where runbooks are (default: %(default)s)")
     p.add_argument("--playbooks-dir", default="playbooks", metavar="DIR",

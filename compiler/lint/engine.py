@@ -10,56 +10,18 @@ nothing, is itself reported.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.errors import CompileError, Diagnostic
 from compiler.lint.base import Rule
 from compiler.lint.registry import by_id, rules
+from compiler.lint.result import LintResult, Suppressed
 from compiler.parse import Source, parse_file
 
 UNKNOWN_RULE = "unknown-lint-rule"
 UNUSED_SUPPRESSION = "unused-suppression"
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """A finding silenced by the procedure's ``lint.ignore``, with the reason given."""
-
-    diagnostic: Diagnostic
-    reason: str
-
-
-@dataclass
-class LintResult:
-    """Everything one lint run found."""
-
-    findings: list[Diagnostic] = field(default_factory=list)
-    suppressed: list[Suppressed] = field(default_factory=list)
-    files: int = 0
-    # No parsed sources kept: a run over 1000 procedures holds one at a time (memory flat in the catalog's size).
-
-    def count(self, severity: str) -> int:
-        """How many findings have ``severity``."""
-        return sum(1 for d in self.findings if d.severity == severity)
-
-    def exit_code(self, strict: bool = False) -> int:
-        """0 when clean, 1 with errors (with ``strict``, with any finding)."""
-        if strict:
-            return 1 if self.findings else 0
-        return 1 if self.count("error") else 0
-
-    def extend(self, other: LintResult) -> None:
-        """Merge ``other`` into this result."""
-        self.findings.extend(other.findings)
-        self.suppressed.extend(other.suppressed)
-        self.files += other.files
-
-    def sort(self) -> None:
-        """Order findings by file, position and rule (deterministic output)."""
-        self.findings.sort()
-        self.suppressed.sort(key=lambda s: s.diagnostic)
 
 
 def lint_source(source: Source, active: Sequence[Rule]) -> LintResult:
@@ -99,13 +61,20 @@ def lint_file(path: Path, display: str, active: Sequence[Rule]) -> LintResult:
     return lint_source(source, active)
 
 
-def lint_files(files: Iterable[tuple[Path, str]], today: dt.date | None = None,
-               only: Iterable[str] | None = None) -> LintResult:
-    """Lint ``(path, display name)`` pairs with every rule (or the ids in ``only``)."""
+@functools.lru_cache(maxsize=4)
+def selected(today: dt.date | None = None, only: tuple[str, ...] | None = None) -> tuple[Rule, ...]:
+    """The active rules: every rule (or the ids in ``only``), dated ``today``; made once per process."""
     active = rules(today)
     if only is not None:
         wanted = set(only)
         active = [r for r in active if r.id in wanted]
+    return tuple(active)
+
+
+def lint_files(files: Iterable[tuple[Path, str]], today: dt.date | None = None,
+               only: Iterable[str] | None = None) -> LintResult:
+    """Lint ``(path, display name)`` pairs with every rule (or the ids in ``only``); no cache."""
+    active = selected(today, None if only is None else tuple(sorted(set(only))))
     result = LintResult()
     for path, display in files:
         result.extend(lint_file(path, display, active))

@@ -10,8 +10,7 @@ from typing import Any
 
 import compiler
 from compiler.errors import Diagnostic
-from compiler.lint.engine import LintResult
-from compiler.lint.registry import RULES, by_id
+from compiler.lint.result import LintResult
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -49,6 +48,8 @@ def text(result: LintResult) -> str:
 
 
 def _perspectives(code: str) -> list[str]:
+    from compiler.lint.registry import by_id  # the rules (and the model): only for json and sarif
+
     rule = by_id().get(code)
     return list(rule.perspectives) if rule else []
 
@@ -72,6 +73,8 @@ def to_json(result: LintResult) -> dict[str, Any]:
 
 
 def _sarif_rules(codes: set[str]) -> list[dict[str, Any]]:
+    from compiler.lint.registry import RULES
+
     out: list[dict[str, Any]] = []
     for cls in RULES:
         out.append({

@@ -103,7 +103,7 @@ def test_a_step_cannot_loosen_the_procedures_throttle() -> None:
 def test_throttle_on_the_plays_and_on_the_step_and_its_rollback() -> None:
     text = _source("throttle: 4\n", "    throttle: 2\n")
     plays = _plays(text)
-    assert [p["throttle"] for p in plays] == [4, 4]
+    assert [p["throttle"] for p in plays] == [4, 4, 4]  # run, fleet rollback, outcome
     throttled = []
 
     def walk(node: Any) -> None:

@@ -95,3 +95,22 @@ def test_started_comes_from_the_steps_registered_results() -> None:
     assert {k: init[k] for k in ("procc_step_1", "procc_step_2", "procc_step_3")} == {
         "procc_step_1": {}, "procc_step_2": {}, "procc_step_3": {}}
     assert "range(1, 4)" in play["vars"]["procc_reached"]
+
+
+def test_a_successful_run_leaves_the_fleet_rollback_play_after_one_task() -> None:
+    # The fleet's rollback is a play of its own: a host with nothing to roll back
+    # for another host ends that play (meta: end_host) before the rollback's
+    # two dozen tasks, instead of skipping each one (issue 14's lean goal).
+    plays = pb.build(_proc(10))
+    assert len(plays) == 3
+    fleet = plays[1]
+    decision, leave, block = fleet["tasks"]
+    assert decision["vars"]["procc_kind"] == "result" and "procc_fleet_stop" in decision["ansible.builtin.set_fact"]
+    assert leave["ansible.builtin.meta"] == "end_host"
+    # Exactly the hosts the rollback is not for leave: the two conditions are each other's negation.
+    assert leave["when"] == f"not ({block['when']})"
+    assert "procc_fleet_stop" in block["when"] and "not ansible_check_mode" in block["when"]
+    assert len(block["block"]) == 10
+    # The outcome play evaluates no rollback at all.
+    assert not [t for t in plays[2]["tasks"] if "procc_fleet_stop" in str(t.get("when", ""))]
+    assert plays[2]["hosts"] == plays[0]["hosts"] == fleet["hosts"]

@@ -45,7 +45,7 @@ def test_procc_outcome_outside_post_execution_says_where_it_is_defined() -> None
 
 
 def _post_tasks(plays: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {t["name"]: t for t in plays[1]["tasks"] if str(t.get("name", "")).startswith("Post-Ejecucion | bloque")}
+    return {t["name"]: t for t in plays[-1]["tasks"] if str(t.get("name", "")).startswith("Post-Ejecucion | bloque")}
 
 
 def test_post_runs_in_the_outcome_play_with_one_condition_per_outcome() -> None:
@@ -61,9 +61,9 @@ def test_post_runs_in_the_outcome_play_with_one_condition_per_outcome() -> None:
     assert conds == [[skip], [skip, "(procc_outcome == 'success')"], [skip, "(procc_outcome == 'success')"],
                      [skip, "(procc_outcome in ['failed', 'rolled-back']) or (procc_outcome == 'drill')"]]
     # ... after the host's result, which the outcome is read from.
-    names = [t["name"] for t in plays[1]["tasks"]]
+    names = [t["name"] for t in plays[-1]["tasks"]]
     assert names.index("Procc | Resultado") < names.index(next(iter(posts)))
-    assert "procc_outcome" in plays[1]["vars"]
+    assert "procc_outcome" in plays[-1]["vars"]
     # '{{ procc_outcome }}' reaches the role as a template, not as inert text.
     notify = posts["Post-Ejecucion | bloque | Avisar del fallo o del simulacro"]["block"][0]
     assert notify["vars"]["notify_event"] == "{{ procc_outcome }}"
