@@ -26,7 +26,8 @@ def _run(tmp_path: Path, server: Https, **role_vars: Any) -> PlayResult:
     role_vars = {"health_url": f"https://127.0.0.1:{server.port}/health", "health_retries": 0,
                  "health_delay": 0, **role_vars}
     if role_vars.get("health_headers") == "token":
-        role_vars["health_headers"] = {"Authorization": "Bearer {{ lookup('ansible.builtin.file', '%s') }}" % token}
+        lookup = "{{ lookup('ansible.builtin.file', '" + str(token) + "') }}"
+        role_vars["health_headers"] = {"Authorization": f"Bearer {lookup}"}
     return run_play(tmp_path / "run", [{"name": "Health", "ansible.builtin.include_role": {"name": "health"},
                                         "vars": role_vars}])
 
