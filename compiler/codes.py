@@ -82,6 +82,16 @@ CODES: dict[str, Code] = {
     ),
     "invalid-choice": Code("a value is not one of the allowed choices", "The message lists the choices."),
     "duplicate-step-id": Code("two steps have the same id", "Step ids name steps in commands and history: make them unique."),
+    "invalid-covers": Code(
+        "a rollback's 'covers' names a step it cannot cover",
+        "rollback: {run: ..., covers: [backup, 2]} says this rollback also undoes earlier steps (by id or\n"
+        "number): when this step started, its rollback runs and theirs are skipped (not undone twice).\n"
+        "Each reference names an existing step (a typo gets 'did you mean'), earlier than this one, once,\n"
+        "and not irreversible (nothing can undo it). Coverage is closed: if step 4 covers step 3 and\n"
+        "step 3's rollback covers step 2, step 4 lists 2 too, or step 2 would never be undone. A\n"
+        "none-needed rollback undoes nothing and cannot cover.\n"
+        "Fix: list only earlier, reversible steps; move 'covers' to the later step's rollback.",
+    ),
     "throttle-above-procedure": Code(
         "a step's throttle is above the procedure's",
         "A step can only lower the procedure's throttle (how many hosts run it at once).",

@@ -80,9 +80,11 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-# An http(s) URL inside free text: up to whitespace or a character no link
-# should hold (a pipe too: it would split a table cell before any link).
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`\\|]+", re.IGNORECASE)
+# An http(s) URL inside free text: printable ASCII up to whitespace or a
+# character no link should hold (a pipe too: it would split a table cell
+# before any link). Non-ASCII ends it: a link's target is then exactly the
+# text shown (no punycode host, no percent-encoding a reader cannot see).
+_URL_IN_TEXT = re.compile(r"https?://(?:(?![<>\"'`\\|])[\x21-\x7e])+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?"
 
 
@@ -108,8 +110,9 @@ def linked(text: str, line_start: bool = True) -> str:
     pos = 0
     for m in _URL_IN_TEXT.finditer(text):
         url = _url_end(m.group(0))
-        if m.start() < pos or safe_url(url) is None:
-            continue
+        after = text[m.end():m.end() + 1]
+        if m.start() < pos or safe_url(url) is None or (after and not after.isspace() and after > "~"):
+            continue  # refused, or cut short by a non-ASCII character: left as text
         out.append(escape(text[pos:m.start()], line_start and pos == 0))
         out.append(f"<{url}>")
         pos = m.start() + len(url)
@@ -117,25 +120,31 @@ def linked(text: str, line_start: bool = True) -> str:
     return "".join(out)
 
 
+# Every free-text helper below goes through linked(): a bare http(s) URL in
+# any field the runbook prints (a description, a step's expected result, a
+# troubleshooting note) becomes an autolink, so pymarkdown's MD034 (bare URL)
+# never fires on a runbook, while the rest of the text stays escaped.
+
+
 def inline(text: str) -> str:
-    """Free text on one line: no raw HTML, no line breaks, no Markdown syntax."""
-    return escape(flat(text))
+    """Free text on one line: no raw HTML, no line breaks, no Markdown syntax; safe URLs as links."""
+    return linked(text)
 
 
 def cell(text: str) -> str:
-    """Free text inside a table cell (never at the start of a line; pipes escaped)."""
-    return escape(flat(text), line_start=False)
+    """Free text inside a table cell (never at the start of a line; pipes escaped); safe URLs as links."""
+    return linked(text, line_start=False)
 
 
 def span(text: str) -> str:
-    """Free text on one line, placed after other text on its line (a label, a dash)."""
-    return escape(flat(text), line_start=False)
+    """Free text on one line, placed after other text on its line (a label, a dash); safe URLs as links."""
+    return linked(text, line_start=False)
 
 
 def paragraph(text: str) -> str:
-    """Free text that may span lines; blank lines are kept as paragraph breaks."""
+    """Free text that may span lines; blank lines are kept as paragraph breaks; safe URLs as links."""
     paras = [flat(p) for p in re.split(r"\n\s*\n", text.strip())]
-    return "\n\n".join(escape(p) for p in paras if p)
+    return "\n\n".join(linked(p) for p in paras if p)
 
 
 def safe_url(url: str) -> str | None:
@@ -158,7 +167,8 @@ def safe_url(url: str) -> str | None:
 def link(url: str) -> str:
     """``url`` as an autolink when :func:`safe_url` allows it, else as plain escaped text."""
     good = safe_url(url)
-    return f"<{good}>" if good is not None else inline(url)
+    # A refused URL is shown whole as text: no part of it becomes a link.
+    return f"<{good}>" if good is not None else escape(flat(url))
 
 
 def tidy(text: str) -> str:

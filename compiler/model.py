@@ -197,10 +197,19 @@ class Check(Action):
     delay: int = Field(1, ge=0, le=3600)
 
 
+# A step named by its id ('backup') or its number (1).
+StepRef = int | str
+
+
 class RollbackAction(Action):
     """The rollback of one step."""
 
     expected: str = ""
+    covers: list[StepRef] = Field(
+        default_factory=list,
+        description="Earlier steps (ids or numbers) this rollback also undoes: when this step started, the "
+        "rescue runs this rollback and skips theirs (not undone twice); when it did not, theirs run as usual.",
+    )
 
 
 # ``rollback: {none-needed: <reason>}``: the step leaves nothing to undo.
@@ -297,6 +306,9 @@ class Step(Action):
                         key.lower().replace("_", "-").replace(" ", "-") == NONE_NEEDED:
                     raise ValueError(f"write '{NONE_NEEDED}' (with a hyphen): rollback: {{{NONE_NEEDED}: <reason>}}")
         if isinstance(value, dict) and NONE_NEEDED in value:
+            if "covers" in value:
+                raise ValueError(f"a '{NONE_NEEDED}' rollback undoes nothing, so it cannot cover other steps: "
+                                 "give the step a rollback that runs something, or remove 'covers'")
             if len(value) > 1:
                 raise ValueError(f"'{NONE_NEEDED}' stands alone: a rollback either runs something or says "
                                  "there is nothing to undo, not both")

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from compiler import shellvars, templating
+from compiler import covers, shellvars, templating
 from compiler.errors import CompileError, Diagnostic, step_ref
 from compiler.loader import PathKey, SourceMap, load_file, load_text
 from compiler.model import NUMERIC_TYPES, THRESHOLD_REF, Procedure
@@ -68,6 +68,7 @@ def validate(data: Any, smap: SourceMap) -> Procedure:
     except ValidationError as exc:
         diags.extend(_from_pydantic(exc, smap))
     diags.extend(_duplicate_step_ids(data, smap))
+    diags.extend(covers.diagnostics(data, smap))
     diags.extend(_step_throttles(data, smap))
     diags.extend(_undeclared_parameters(data, smap))
     diags.extend(_metric_thresholds(data, smap))

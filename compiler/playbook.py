@@ -73,7 +73,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from compiler import shellvars, templating
+from compiler import covers, shellvars, templating
 from compiler.i18n import Lang, words
 from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates, roles
 from compiler.playbookexpr import (
@@ -824,17 +824,32 @@ class _Builder:
         return tasks
 
     def step_rollbacks(self, when: str) -> list[Task]:
-        """The rollback of every started step, newest first (irreversible ones named)."""
+        """The rollback of every started step, newest first (irreversible ones named).
+
+        A rollback that covers earlier steps (``covers``, see
+        :mod:`compiler.covers`) runs instead of theirs: a covered step's own
+        rollback is skipped when a step covering it started, and the
+        covering rollback, once it succeeds, counts the covered started
+        steps as rolled back (``procc_covered`` says by which step).
+        """
         w = self.w
         tasks: list[Task] = []
+        by = covers.coverers(self.proc)
+        covering = covers.covered(self.proc)
         for k in range(len(self.proc.steps), 0, -1):
             step = self.proc.steps[k - 1]
             p = f"{w['step']} {k}"
             started = f"{when} and {k} in procc_started"
+            if k in by:
+                # Undone by a covering step's rollback when that step started: not twice.
+                started += f" and not ({' or '.join(f'{c} in procc_started' for c in by[k])})"
             if step.rollback is not None:
+                also = None
+                if k in covering:
+                    also = f"({covering[k]!r} | select('in', procc_started) | list)"
                 block = self.rollback_block(
                     f"{p} | {w['rollback_of']}", self.name(f"{p} | {w['rollback_of']}", step.title),
-                    step.rollback, f"{p} | {w['rollback_of']}", str(k), started)
+                    step.rollback, f"{p} | {w['rollback_of']}", str(k), started, also=also)
                 if step.throttle is not None:
                     # Undoing a step loads what the step loaded: as many hosts at once, no more.
                     block["throttle"] = step.throttle
@@ -858,22 +873,29 @@ class _Builder:
         return tasks
 
     def rollback_block(self, name: str, body_name: str, act: Action, marker: str, ref: str,
-                       when: str | None = None) -> Task:
-        """One rollback in its own block: recorded as done or failed (with its cause), never stopping the others."""
+                       when: str | None = None, also: str | None = None) -> Task:
+        """One rollback in its own block: recorded as done or failed (with its cause), never stopping the others.
+
+        ``also``: a Jinja list expression of the steps this rollback covers
+        (see :meth:`step_rollbacks`); they count as rolled back with it.
+        """
         w = self.w
         rb_tags = ["rollback", "always"]
         body: Task = {"name": body_name}
         body.update(self.action(act, mutating=mutates(act, True)))
         body["tags"] = rb_tags
         step_ref: int | str = int(ref) if ref.isdigit() else ref.strip("'")
+        done: dict[str, Any] = {"procc_rolled_back": f"{{{{ procc_rolled_back + [{ref}] }}}}"}
+        if also is not None:
+            done = {"procc_rolled_back": f"{{{{ procc_rolled_back + [{ref}] + {also} }}}}",
+                    # [covered, covering] pairs: which rollback undid which step (the summary says it).
+                    "procc_covered": f"{{{{ procc_covered + ({also} | product([{ref}]) | list) }}}}"}
         return {
             "name": name,
             "vars": tag_vars(step_ref, "rollback"),
             "block": [
                 body,
-                self.setfact(f"{marker} {w['t_rb_ok']}",
-                             {"procc_rolled_back": f"{{{{ procc_rolled_back + [{ref}] }}}}"},
-                             rb_tags, kind="rollback-ok"),
+                self.setfact(f"{marker} {w['t_rb_ok']}", done, rb_tags, kind="rollback-ok"),
             ],
             "rescue": [
                 self.setfact(f"{marker} {w['t_rb_failed']}",
@@ -1115,6 +1137,7 @@ class _Builder:
             "stderr": "{{ procc_failure.stderr | default([]) }}",
             "stdout": "{{ procc_failure.stdout | default([]) }}",
             "rolled_back": "{{ procc_rolled_back }}",
+            "covered": "{{ procc_covered }}",
             "rollback_failed": "{{ procc_rollback_failed }}",
             "rollback_errors": "{{ procc_rollback_errors }}",
             "irreversible": f"{{{{ procc_started | select('in', {irreversible!r}) | list }}}}",
@@ -1227,6 +1250,7 @@ RUN_STATE: dict[str, Any] = {
     "procc_started": [],
     "procc_done": [],
     "procc_rolled_back": [],
+    "procc_covered": [],
     "procc_rollback_failed": [],
     "procc_rollback_errors": [],
     "procc_irreversible": [],

@@ -107,6 +107,7 @@ SUMMARY = (
     " rolled back: {{ r.rolled_back | join(', ') or 'none' }}"
     "{% else %} {{ 'DRILL FAILED' if procc_drill_hit else 'FAILED' }} at step {{ r.failed_step }}"
     " ({{ r.failed_task }}): {{ r.message }}; rolled back: {{ r.rolled_back | join(', ') or 'none' }}{% endif %}"
+    "{% for c in r.covered | default([]) %}; step {{ c[0] }} undone by step {{ c[1] }}'s rollback{% endfor %}"
     "{% if r.rc is not none and r.rc != 0 %}; rc {{ r.rc }}{% endif %}"
     "{% if r.stderr %}; stderr: {{ r.stderr | join(' / ') }}{% endif %}"
     "{% if r.rollback_failed %}; ROLLBACK FAILED for: {{ r.rollback_failed | join(', ') }}"

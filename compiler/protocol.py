@@ -30,6 +30,7 @@ The outcome of a run is computed once, in the playbook, as the fact
     failed_task    its task name (display only)
     message, rc, stderr, stdout   the failed task's msg, return code and last lines
     rolled_back    refs rolled back; rollback_failed: refs whose rollback failed
+    covered        [step, covering step] pairs: steps undone by a later step's rollback (covers)
     rollback_errors  [{ref, message, rc, stderr, stdout}] for each failed rollback
     irreversible   started steps declared irreversible
     started, done  step numbers
@@ -185,6 +186,9 @@ def host_summary(r: dict[str, Any], proc_id: str, run_id: str) -> str:
     else:
         label = "DRILL FAILED" if r.get("drill") and str(msg).startswith("procc-drill") else "FAILED"
         text = f"{label} at step {r.get('failed_step')} ({task}): {msg}; rolled back: {rolled}"
+    for pair in r.get("covered") or []:
+        if isinstance(pair, list) and len(pair) == 2:
+            text += f"; step {pair[0]} undone by step {pair[1]}'s rollback"
     lines = [text]
     rc = r.get("rc")
     if isinstance(rc, int) and rc != 0:

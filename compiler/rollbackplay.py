@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import playbook
+from compiler import covers, playbook
 from compiler.i18n import Lang
 from compiler.model import Procedure
 from compiler.playbookexpr import ROLLBACK_ERROR
@@ -33,23 +33,32 @@ def _play(b: playbook._Builder, tasks: list[Task], title: str) -> str:
         },
     }]
     play = b.play_header(title)
-    play["vars"] = {"procc_rolled_back": [], "procc_rollback_failed": [],
+    play["vars"] = {"procc_rolled_back": [], "procc_covered": [], "procc_rollback_failed": [],
                     "procc_rollback_error": ROLLBACK_ERROR, **b.parameter_defaults()}
     play["tasks"] = tasks
     return dump(playbook._ordered([play]))
 
 
 def steps_rollback(proc: Procedure, steps: list[int], lang: Lang = "es") -> str:
-    """A playbook running the rollbacks of ``steps`` (newest first)."""
+    """A playbook running the rollbacks of ``steps`` (newest first).
+
+    A rollback that covers earlier steps (``covers``) runs instead of theirs
+    when they are among ``steps``, as in the run's own rescue.
+    """
     b = playbook._Builder(proc, lang)
+    wanted = set(steps)
+    by = covers.covered(proc)
+    skipped = {j for k in wanted for j in by.get(k, []) if proc.steps[k - 1].rollback is not None}
     tasks: list[Task] = []
-    for k in sorted(set(steps), reverse=True):
+    for k in sorted(wanted, reverse=True):
         step = proc.steps[k - 1]
-        if step.rollback is None:
+        if step.rollback is None or k in skipped:
             continue
         p = f"{b.w['step']} {k}"
         name = f"{p} | {b.w['rollback_of']}"
-        tasks.append(b.rollback_block(name, b.name(name, step.title), step.rollback, f"{p} | Rollback", str(k)))
+        also = [j for j in by.get(k, []) if j in wanted]
+        tasks.append(b.rollback_block(name, b.name(name, step.title), step.rollback, f"{p} | Rollback", str(k),
+                                      also=repr(also) if also else None))
     return _play(b, tasks, "Rollback de pasos " + ", ".join(str(k) for k in sorted(steps)))
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 
-from compiler import diagram, quickcard, shellvars, templating
+from compiler import covers, diagram, quickcard, shellvars, templating
 from compiler import markdown as md
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
@@ -338,8 +338,40 @@ class _View:
             })
         return out
 
+    def steps_text(self, ns: list[int]) -> str:
+        """'el Paso 2' / 'los Pasos 1 y 2' (Step 2 / Steps 1 and 2), ascending."""
+        ns = sorted(ns)
+        if len(ns) == 1:
+            return self.w["step_one"].format(n=ns[0])
+        listed = ", ".join(str(n) for n in ns[:-1]) + f" {self.w['and']} {ns[-1]}"
+        return self.w["steps_many"].format(ns=listed)
+
+    def covers_notes(self, k: int) -> tuple[str, str]:
+        """What step ``k``'s runbook says about covering rollbacks (see :mod:`compiler.covers`).
+
+        (note on its own rollback when it covers earlier steps, note when a
+        later step's rollback covers it): at 3am nobody undoes a step twice.
+        """
+        w = self.w
+        mine = covers.covered(self.proc).get(k, [])
+        by = covers.coverers(self.proc).get(k, [])
+        covering = w["covers_note"].format(
+            x=self.steps_text(mine), t=w["covers_their_one" if len(mine) == 1 else "covers_their_many"]
+        ) if mine else ""
+        covered = w["covered_note" if len(by) == 1 else "covered_note_many"].format(
+            x=self.steps_text(by)) if by else ""
+        return covering, covered
+
+    def covers_section(self) -> list[str]:
+        """The rollback section's list: each covering rollback and the steps it spares."""
+        w = self.w
+        return [w["covers_item"].format(k=k, x=self.steps_text(js),
+                                        t=w["covers_item_their_one" if len(js) == 1 else "covers_item_their_many"])
+                for k, js in sorted(covers.covered(self.proc).items())]
+
     def step(self, k: int, s: Step) -> dict[str, Any]:
         w = self.w
+        covering, covered = self.covers_notes(k)
         has_rb = s.rollback is not None
         view: dict[str, Any] = {
             "heading": f"{w['step']} {k}: {md.inline(s.title)}",
@@ -355,6 +387,8 @@ class _View:
             "rollback": None,
             "irreversible": md.inline(s.irreversible) if s.irreversible else None,
             "none_needed": md.inline(s.none_needed) if s.none_needed else None,
+            "covers_note": covering,
+            "covered_note": covered,
             "tags": f"step{k}" + (f", {s.id}" if s.id else ""),
             "throttle": w["step_throttle_n"].format(n=s.throttle) if s.throttle is not None else "",
             "timeout": w["step_timeout_n"].format(n=s.timeout) if s.timeout is not None else "",
@@ -657,6 +691,7 @@ class _View:
             "final": self.final(),
             "triggers": [md.inline(x) for x in p.rollback.triggers],
             "rollback_steps": rb_steps,
+            "covers": self.covers_section(),
             "problems": problems,
             "cleanup": self.post_actions(p.post.cleanup),
             "notify": self.post_actions(p.post.notify),

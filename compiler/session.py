@@ -268,7 +268,7 @@ def _scrub(text: str, req: RunRequest) -> str:
 def _host_records(res: RunResult, req: RunRequest) -> dict[str, dict[str, Any]]:
     """Each host's outcome and failure cause for the end record (masked again: values are hostile)."""
     keys = ("outcome", "phase", "failed_step", "failed_task", "message", "rc", "stderr", "stdout",
-            "rolled_back", "rollback_failed", "rollback_errors", "irreversible", "started", "done")
+            "rolled_back", "covered", "rollback_failed", "rollback_errors", "irreversible", "started", "done")
     out: dict[str, dict[str, Any]] = {}
     masker = masker_for(req)
     for host, r in sorted(res.results.items()):

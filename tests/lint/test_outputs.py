@@ -6,6 +6,7 @@ A finding here is a compiler bug (fix the emitter), never a rule to disable.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,4 +128,65 @@ def test_reference_urls_are_links_for_the_markdown_linter(tmp_path: Path) -> Non
     body = md.read_text(encoding="utf-8")
     assert "<https://wiki.example.com/dirs>" in body and "<https://docs.example.com/x_(y)>." in body
     assert "<https://runbooks.example.com/api>" in body and "<https://status.example.com>" in body
+    assert [d.format() for d in outputs.lint_outputs([], [md], tmp_path)] == []
+
+
+# Every free-text field the runbook prints, each with its own bare URL (issue 13 item 7).
+_URL_FIELDS: dict[str, Any] = {
+    "title": "Fixture https://title.example.com/a",
+    "parameters": {"workdir": {"description": "Ver https://param.example.com/b", "default": "/tmp/procc-lint"}},
+    "purpose": {"what": "Que https://what.example.com/c.\n\nSegundo parrafo https://what2.example.com/d",
+                "when": ["Cuando https://when.example.com/e"], "when_not": ["Nunca https://whennot.example.com/f"],
+                "impact": {"users": "https://users.example.com/g", "systems": "Ver https://systems.example.com/h",
+                           "data": "https://data.example.com/i", "sla": "https://sla.example.com/j"}},
+    "prerequisites": {"access": ["https://access.example.com/k"], "knowledge": ["https://knowledge.example.com/l"],
+                      "system_state": ["https://state.example.com/m"], "approvals": ["https://approvals.example.com/n"],
+                      "tools": [{"name": "bash", "version": ">=5.0", "note": "https://tool.example.com/o"}]},
+    "preflight": [{"title": "Verificar https://pftitle.example.com/p", "run": "test -d {{ workdir }}",
+                   "expected": "Codigo 0, ver https://pfexpected.example.com/q",
+                   "if_fails": ["Ver https://pffails.example.com/r"]}],
+    "steps": [{"title": "Crear marca https://steptitle.example.com/s", "minutes": 2,
+               "run": "touch {{ workdir }}/marca", "expected": "Existe https://stepexpected.example.com/t",
+               "validate": {"run": "test -f {{ workdir }}/marca"},
+               "if_fails": ["Revisar https://stepfails.example.com/u"],
+               "rollback": {"run": "rm -f {{ workdir }}/marca", "expected": "Ver https://rbexpected.example.com/v"}},
+              {"title": "Purgar", "minutes": 1, "run": "rm -rf {{ workdir }}/cache", "expected": "Sin cache",
+               "if_fails": ["Revisar"], "rollback": {"none-needed": "Se regenera, ver https://none.example.com/w"}}],
+    "rollback": {"triggers": ["Falla https://trigger.example.com/x"],
+                 "steps": [{"title": "Borrar https://rbtitle.example.com/y", "run": "rm -f {{ workdir }}/marca",
+                            "expected": "https://rbsexpected.example.com/z"}]},
+    "troubleshooting": [{"problem": "Problema https://problem.example.com/1",
+                         "symptoms": ["Sintoma https://symptom.example.com/2"],
+                         "cause": "Causa https://cause.example.com/3",
+                         "solution": "Ver https://solution.example.com/4.\n\nY https://solution2.example.com/5",
+                         "references": ["https://tsref.example.com/6"]}],
+    "post": {"monitoring": ["Mirar https://monitoring.example.com/7"],
+             "documentation": ["Actualizar https://doc.example.com/8"]},
+    "continuous_improvement": "Mejorar https://improve.example.com/9",
+    "annexes": [{"title": "Anexo https://annex.example.com/10", "text": "Texto https://annextext.example.com/11"}],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_bare_url_in_any_free_text_field_is_a_link(tmp_path: Path, lang: str) -> None:
+    """A bare http(s) URL in every free-text field the runbook prints comes out as an autolink
+    (pymarkdown's MD034 passes on the runbook), and the text around it stays escaped."""
+    import yaml
+
+    from compiler import runbook
+    from compiler.parse import parse_text
+
+    data = yaml.safe_load((ROOT / "tests" / "lint" / "fixtures" / "clean.yml").read_text(encoding="utf-8"))
+    data.update(_URL_FIELDS)
+    data["final_validation"]["monitoring"] = ["Panel https://panel.example.com/12 con *estrella*"]
+    md = tmp_path / "p.md"
+    md.write_text(runbook.render(parse_text(yaml.safe_dump(data, allow_unicode=True), "p.yml"), lang,  # type: ignore[arg-type]
+                                 source="p.yml"), encoding="utf-8")
+    body = md.read_text(encoding="utf-8")
+    urls = sorted(set(re.findall(r"https://[a-z0-9]+\.example\.com/[0-9a-z]+", yaml.safe_dump(data))))
+    assert len(urls) == 38
+    missing = [u for u in urls if f"<{u}>" not in body]
+    assert missing == []
+    assert "con \\*estrella\\*" in body  # the rest of the text stays escaped
     assert [d.format() for d in outputs.lint_outputs([], [md], tmp_path)] == []

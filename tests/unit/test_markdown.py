@@ -7,6 +7,8 @@ that changing the rule fails a named case (tests/MUTATION.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from compiler import markdown as md
@@ -192,3 +194,29 @@ def test_tidy_after_a_closed_fence_counts_blank_lines_afresh() -> None:
 def test_linked_turns_safe_urls_into_autolinks_and_escapes_the_rest(text: str, start: str, expected: str) -> None:
     assert md.linked(text) == start
     assert md.linked(text, line_start=False) == expected
+
+
+# Bare URLs in every free-text helper (issue 13 item 7): each goes through linked().
+@pytest.mark.parametrize(("helper", "text", "out"), [
+    (md.inline, "Ver https://a.example/x_y.", "Ver <https://a.example/x_y>."),
+    (md.inline, "https://a.example/x *b*", "<https://a.example/x> \\*b\\*"),
+    (md.inline, "# https://a.example", "\\# <https://a.example>"),
+    (md.span, "# https://a.example", "# <https://a.example>"),  # never at a line start
+    (md.cell, "a | https://a.example/p", "a \\| <https://a.example/p>"),
+    (md.paragraph, "uno https://a.example/1\n\ndos\nhttps://b.example/2", "uno <https://a.example/1>\n\ndos <https://b.example/2>"),
+    (md.inline, "javascript:alert(1) <https://a.example>", "javascript:alert(1) \\<<https://a.example>>"),
+    (md.inline, "ftp://a.example/x", "ftp://a.example/x"),
+    (md.inline, "https://bücher.example/x y", "https://bücher.example/x y"),  # never a link to 'https://b'
+    (md.inline, "https://a.example/x ñ", "<https://a.example/x> ñ"),
+])
+def test_free_text_helpers_link_bare_urls(helper: Any, text: str, out: str) -> None:
+    assert helper(text) == out
+
+
+@pytest.mark.parametrize(("url", "out"), [
+    ("https://a.example/x y", "https://a.example/x y"),  # refused whole: no part of it is a link
+    ("http://a.example/x><b>", "http://a.example/x>\\<b>"),
+    ("https://a.example/ok", "<https://a.example/ok>"),
+])
+def test_a_refused_url_is_text_with_no_link_inside(url: str, out: str) -> None:
+    assert md.link(url) == out

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -44,6 +45,15 @@ MD_META = ["#", "# ", "## ", "```", "~~~", "    ", "\t", "\n", "\n\n", "<", ">",
 MD_TEXT = st.lists(st.one_of(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                              st.sampled_from(MD_META)), max_size=16).map("".join)
 PLAIN_INLINE = {"text", "text_special"}
+# A bare http(s) URL of the text becomes an autolink (MD034): the only construct allowed in.
+LINKED_INLINE = PLAIN_INLINE | {"link_open", "link_close"}
+
+
+def _links_from(links: list[str], text: str) -> None:
+    """Every link is an http(s) URL written in ``text`` (flattened): nothing else links."""
+    for href in links:
+        # The parser percent-encodes what a URL cannot hold raw.
+        assert href.lower().startswith(("http://", "https://")) and unquote(href) in md.flat(text), (href, text)
 
 
 def _only_text(inline: Any, allowed: set[str] = PLAIN_INLINE) -> None:
@@ -63,9 +73,10 @@ def test_escaped_text_reads_back_as_itself_in_every_block(text: str) -> None:
                         (f"### Paso 1: {md.span(text)}\n", ["heading_open", "inline", "heading_close"])):
         tree = mdtree.read(wrap)
         assert [t.type for t in tree.tokens] == shape, (wrap, [t.type for t in tree.tokens])
-        assert tree.html == [] and tree.links == [] and tree.images == []
+        assert tree.html == [] and tree.images == []
+        _links_from(tree.links, text)
         inline = next(t for t in tree.tokens if t.type == "inline")
-        _only_text(inline)
+        _only_text(inline, LINKED_INLINE)
         assert mdtree.inline_text(inline).removeprefix("Paso 1: ") == shown, wrap
 
 
@@ -73,11 +84,12 @@ def test_escaped_text_reads_back_as_itself_in_every_block(text: str) -> None:
 @settings(max_examples=150)
 def test_escaped_cells_stay_in_their_column(left: str, right: str) -> None:
     tree = mdtree.read(f"| a | b |\n|---|---|\n| {md.cell(left)} | {md.cell(right)} |\n")
-    assert tree.html == [] and tree.links == [] and tree.images == [] and tree.headings == []
+    assert tree.html == [] and tree.images == [] and tree.headings == []
+    _links_from(tree.links, left + " " + right)
     cells = [t for t in tree.tokens if t.type == "inline"][2:]
     assert [mdtree.inline_text(c) for c in cells] == [md.flat(left), md.flat(right)]
     for c in cells:
-        _only_text(c)
+        _only_text(c, LINKED_INLINE)
 
 
 @given(MD_TEXT)
@@ -87,11 +99,12 @@ def test_paragraphs_keep_their_text_and_open_no_block(text: str) -> None:
     paras = [p for p in paras if p]
     tree = mdtree.read(md.paragraph(text) + "\n")
     assert [t.type for t in tree.tokens] == ["paragraph_open", "inline", "paragraph_close"] * len(paras)
-    assert tree.html == [] and tree.links == [] and tree.images == []
+    assert tree.html == [] and tree.images == []
+    _links_from(tree.links, text)
     inlines = [t for t in tree.tokens if t.type == "inline"]
     assert [mdtree.inline_text(t) for t in inlines] == paras
     for t in inlines:
-        _only_text(t)
+        _only_text(t, LINKED_INLINE)
 
 
 # -- YAML output through the loader ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from compiler import covers
 from compiler.errors import Diagnostic, step_ref
 from compiler.lint.base import Rule
 from compiler.lint.changes import step_change
@@ -29,6 +30,10 @@ class StepMissingRollback(Rule):
             minutes: 1
             run: ln -sfn /opt/app/releases/{{ release }} /opt/app/current
 
+    A step that a later step's rollback covers (``covers``) still needs its
+    own: the covering rollback runs only once the covering step started, so
+    a failure at this step, or between the two, undoes it with its own.
+
     Good::
 
         steps:
@@ -50,13 +55,18 @@ class StepMissingRollback(Rule):
     summary = "a step that changes something has a rollback or is declared irreversible"
 
     def check(self, source: Source) -> Iterator[Diagnostic]:
+        by = covers.coverers(source.procedure)
         for i, step in enumerate(source.procedure.steps):
             if step.undo != "none":
                 continue
             where = step_change(step, ("steps", i), source)
             if where is not None:
+                later = by.get(i + 1, [])
+                why = (f" (the rollback of step {', '.join(str(k) for k in later)} covers it, but only once "
+                       f"{'that step' if len(later) == 1 else 'one of those steps'} started: a failure before "
+                       "needs this step's own)") if later else ""
                 yield self.report(
                     source, where,
-                    f"{step_ref(i)} '{step.title}' changes the system but has no rollback; "
+                    f"{step_ref(i)} '{step.title}' changes the system but has no rollback{why}; "
                     "add 'rollback', 'rollback: {none-needed: <reason>}' or 'irreversible: <reason>'",
                 )
