@@ -49,7 +49,8 @@ def _raw(name: str, k: int, cap: Capture) -> str:
     for level in range(len(cap.json_.split("."))):
         key = f"{spec}.path[{level}]"
         conds.append(f"{node} is mapping and {key} in {node}")
-        node = f"{node}[{key}]"
+        # A space before each subscript lets the YAML emitter fold a deep path (line length).
+        node = f"{node} [{key}]"
     return f"(({node} if {node} is string else ({node} | to_json)) if {' and '.join(conds)} else '')"
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from compiler import shellvars, templating
 from compiler.errors import CompileError, Diagnostic, step_ref
 from compiler.loader import PathKey, SourceMap, load_file, load_text
-from compiler.model import NUMERIC_TYPES, THRESHOLD_REF, Procedure
+from compiler.model import NUMERIC_TYPES, PARAM_NAME, RESERVED_NAMES, THRESHOLD_REF, Procedure
 
 # Keys whose string values are executed, hence templated: parameters used
 # there must be declared. Documentation-only commands are not executed.
@@ -91,14 +91,17 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 def _model_at(loc: PathKey) -> type[BaseModel] | None:
     """The model class that validates the mapping at ``loc`` (for suggestions)."""
     model: Any = Procedure
+    keyed = False  # the next part is a key of a mapping of models (parameters, capture)
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
         field = _field_by_key(model, part)
         if field is None:
             return None
+        keyed = getattr(field.annotation, "__origin__", None) is dict
         model = _inner_model(field.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
@@ -348,8 +351,9 @@ def _capture_clashes(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnost
     for i, step in enumerate(steps if isinstance(steps, list) else []):
         cap = step.get("capture") if isinstance(step, dict) else None
         for name in (cap if isinstance(cap, dict) else ()):
-            if not isinstance(name, str):
-                continue
+            if not isinstance(name, str) or not PARAM_NAME.fullmatch(name) or name in RESERVED_NAMES \
+                    or name.startswith(("procc_", "ansible_", "_")):
+                continue  # the model refuses the name itself
             why = None
             if name in declared:
                 why = f"a parameter is named '{name}' too: rename the capture (a parameter is set before the run)"
@@ -376,6 +380,8 @@ def _executed_strings(node: Any, loc: PathKey, executed: bool) -> Iterator[tuple
         for key, value in node.items():
             if not loc and key in _DOC_ONLY_SECTIONS:
                 continue
+            if key == "capture" and len(loc) == 2 and loc[0] == "steps":
+                continue  # how a value is read (a regex, a JSON path) is data, never templated
             yield from _executed_strings(value, (*loc, key), executed or key in _EXECUTED_KEYS)
     elif isinstance(node, list):
         for i, value in enumerate(node):
