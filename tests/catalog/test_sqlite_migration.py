@@ -109,3 +109,16 @@ def test_a_row_lost_fails_the_final_validation_and_the_full_rollback_restores_it
     (result,) = res.results.values()
     assert result["outcome"] == "rolled-back", explain(res)
     assert _state(db) == before
+
+
+def test_check_mode_captures_the_count_and_changes_nothing(tmp_path: Path) -> None:
+    # Step 1 is read-only (changes: false): it runs for real and captures; the others would run.
+    params = _params(tmp_path)
+    db = Path(params["db_path"])
+    sha_before = _sha(db)
+    path = source_of(PROC)
+    res = execute(RunRequest(source=parse_file(path, path.name), root=ROOT, params=params, check=True,
+                             runs_dir=tmp_path / "runs"))
+    assert res.rc == 0, explain(res)
+    assert _sha(db) == sha_before
+    assert not (Path(params["backup_dir"]) / "pre-0003.db").exists()
