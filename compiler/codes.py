@@ -115,6 +115,34 @@ CODES: dict[str, Code] = {
         "words or run by a shell. Fix: use 'run:' (parameters reach bash as variables), or 'argv:'\n"
         "(one list item per argument).",
     ),
+    "capture-used-too-early": Code(
+        "a captured value is read before the step that captures it",
+        "A step's 'capture' keeps values its command prints (stdout: true, json: <path>, regex: <re>)\n"
+        "as '{{ name }}' for what runs after that command: the step's own validation and rollback,\n"
+        "later steps (their commands, validations, rollbacks), final validation (a metric threshold\n"
+        "may be '{{ name }}' of an int or float capture), the full rollback and post actions.\n"
+        "Pre-flight, earlier steps and the capturing step's own command cannot read it.\n"
+        "Fix: move the use after the capturing step, or capture the value earlier.",
+    ),
+    "capture-name-clash": Code(
+        "a capture is named like a parameter, a built-in variable or another capture",
+        "'{{ name }}' must mean one thing: a parameter (set before the run), a built-in variable\n"
+        "(procc_run_id, inventory_hostname ...) or the value one step captured. Names are lowercase\n"
+        "identifiers, not starting with procc_, ansible_ or _, and not reserved by Ansible or Jinja.\n"
+        "Fix: rename the capture (rows_before, rows_after ...).",
+    ),
+    "capture-bad-regex": Code(
+        "a capture's regular expression does not compile, or matches the empty text",
+        "regex: is searched in the step's output (Python re, ^ and $ at each line); the value is\n"
+        "group 1, or the whole match when there is no group. A regex that matches the empty text\n"
+        "would capture nothing. Fix: correct the expression, e.g. regex: 'offset=(\\d+)'.",
+    ),
+    "capture-bad-json-path": Code(
+        "a capture's JSON path is not a dotted path of keys",
+        "json: reads a field of the output parsed as JSON: keys of letters, digits, '_' or '-'\n"
+        "joined by dots (data.version), at most 20 levels; each key must exist in a JSON object.\n"
+        "Fix: write the path as keys joined by dots.",
+    ),
     "awx-unsafe-value": Code(
         "a value cannot be carried safely into an AWX survey",
         "procc awx refuses a survey field whose value AWX would interpret.",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 ProcType = Literal[
     "deployment", "rollback", "maintenance", "troubleshooting", "scaling", "disaster-recovery"
@@ -231,6 +232,81 @@ def _none_needed_schema(schema: dict[str, Any]) -> None:
         "additionalProperties": False,
     })
 
+# A captured value's name: what later steps write as ``{{ name }}``.
+CAPTURE_TYPES = ("string", "int", "float")
+# A dotted JSON path: mapping keys (letters, digits, _ and -), at most 20 levels.
+CAPTURE_JSON_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){0,19}")
+
+
+def _capture_error(code: str, message: str) -> PydanticCustomError:
+    """A validation error with its own diagnostic code (``capture-...``, see compiler/codes.py)."""
+    return PydanticCustomError(code.replace("-", "_"), message)
+
+
+class Capture(Strict):
+    """A value a step's command prints, kept for later steps: ``{{ name }}`` after the step.
+
+    Exactly one of ``stdout`` (the whole output, trimmed), ``json`` (a field
+    of the output parsed as JSON, by dotted path) or ``regex`` (group 1 of
+    the first match on the output, or the whole match when the regex has no
+    group; ``^`` and ``$`` match at each line). A capture that finds nothing
+    (or a value not of its ``type``) fails the step.
+    """
+
+    stdout: Literal[True] | None = Field(None, description="Capture the whole output, trimmed (stdout: true).")
+    json_: str | None = Field(None, alias="json", description="Dotted path of a field of the output parsed "
+                              "as JSON (data.version).")
+    regex: str | None = Field(None, description="Regular expression searched in the output: group 1, or the "
+                              "whole match without groups; ^ and $ match at each line.")
+    type: Literal["string", "int", "float"] = Field(
+        "string", description="string, int or float: the value is checked when captured (an int or float "
+        "capture can be a metric threshold).")
+    description: str = Field("", description="What the value is, for the runbook.")
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_ok(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            compiled = re.compile(value, re.MULTILINE)
+        except re.error as exc:
+            raise _capture_error("capture-bad-regex", f"invalid regular expression: {exc}") from None
+        if compiled.search("") is not None:
+            raise _capture_error("capture-bad-regex",
+                                 "the regular expression matches the empty text: it would capture nothing")
+        return value
+
+    @field_validator("json_")
+    @classmethod
+    def _json_path_ok(cls, value: str | None) -> str | None:
+        if value is not None and not CAPTURE_JSON_PATH.fullmatch(value):
+            raise _capture_error("capture-bad-json-path",
+                                 f"invalid JSON path {value!r}: keys of letters, digits, '_' or '-' joined "
+                                 "by dots (data.version), at most 20 levels")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Capture:
+        given = [k for k, v in (("stdout", self.stdout), ("json", self.json_), ("regex", self.regex))
+                 if v is not None]
+        if len(given) != 1:
+            raise ValueError("a capture takes exactly one of stdout: true, json: <path> or regex: <regex>"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def kind(self) -> Literal["stdout", "json", "regex"]:
+        """How the value is read from the output."""
+        if self.stdout is not None:
+            return "stdout"
+        return "json" if self.json_ is not None else "regex"
+
+    @property
+    def group(self) -> bool:
+        """Whether a regex capture takes its group 1 (else the whole match)."""
+        return self.regex is not None and re.compile(self.regex).groups >= 1
+
 
 class Step(Action):
     """One numbered step of the procedure."""
@@ -265,12 +341,30 @@ class Step(Action):
     @property
     def is_interruptible(self) -> bool:
         """Whether the playbook runs this step asynchronously (stoppable mid-way)."""
-        if self.role is not None:
+        if self.role is not None or self.capture:
+            # A capture reads the step's registered output, which an async job does not leave there.
             return False
         return self.interruptible if self.interruptible is not None else self.minutes >= 5
 
     throttle: int | None = Field(None, ge=1, description="At most this many hosts run this step at once "
                                  "(Ansible's block keyword), e.g. a step that loads a shared database.")
+    capture: dict[str, Capture] = Field(
+        default_factory=dict, description="Values the step's command prints, kept for later: {name: {stdout: "
+        "true} | {json: path} | {regex: re}}; later steps, this step's validation and rollback, later "
+        "rollbacks, metrics and post actions read '{{ name }}'.")
+
+    @field_validator("capture")
+    @classmethod
+    def _capture_names(cls, value: dict[str, Capture]) -> dict[str, Capture]:
+        for name in value:
+            if not PARAM_NAME.fullmatch(name) or name.startswith(("procc_", "ansible_", "_")):
+                raise _capture_error("capture-name-clash",
+                                     f"capture name '{name}' must be a lowercase identifier not starting "
+                                     "with procc_, ansible_ or _")
+            if name in RESERVED_NAMES:
+                raise _capture_error("capture-name-clash",
+                                     f"capture name '{name}' is reserved by Ansible or Jinja; choose another name")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -314,6 +408,14 @@ class Step(Action):
                                  "there is nothing to undo, not both")
             raise ValueError(f"'{NONE_NEEDED}' needs its reason as text: rollback: {{{NONE_NEEDED}: <reason>}}")
         return value
+
+    @model_validator(mode="after")
+    def _capture_needs_run(self) -> Step:
+        if self.capture and self.run is None:
+            raise ValueError("'capture' reads a command's output: it is only for 'run' steps")
+        if self.capture and self.interruptible:
+            raise ValueError("a step with 'capture' cannot be interruptible (its output is read when it ends)")
+        return self
 
     @model_validator(mode="after")
     def _rollback_or_reason(self) -> Step:
@@ -939,3 +1041,8 @@ def actions(proc: Procedure) -> Iterator[tuple[tuple[str | int, ...], Action]]:
 def roles(proc: Procedure) -> list[str]:
     """The FQCNs of the roles the procedure's actions call, in first-use order, each once."""
     return list(dict.fromkeys(act.role_fqcn for _, act in actions(proc) if act.role is not None))
+
+
+def captures(proc: Procedure) -> dict[str, tuple[int, Capture]]:
+    """Every captured value by name: the 1-based number of the step that captures it, and how."""
+    return {name: (k, cap) for k, step in enumerate(proc.steps, 1) for name, cap in step.capture.items()}

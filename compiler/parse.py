@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from compiler import covers, shellvars, templating
 from compiler.errors import CompileError, Diagnostic, step_ref
 from compiler.loader import PathKey, SourceMap, load_file, load_text
-from compiler.model import NUMERIC_TYPES, THRESHOLD_REF, Procedure
+from compiler.model import NUMERIC_TYPES, PARAM_NAME, RESERVED_NAMES, THRESHOLD_REF, Procedure
 
 # Keys whose string values are executed, hence templated: parameters used
 # there must be declared. Documentation-only commands are not executed.
@@ -72,6 +72,7 @@ def validate(data: Any, smap: SourceMap) -> Procedure:
     diags.extend(_step_throttles(data, smap))
     diags.extend(_undeclared_parameters(data, smap))
     diags.extend(_metric_thresholds(data, smap))
+    diags.extend(_capture_clashes(data, smap))
     if diags or proc is None:
         raise CompileError(_dedupe(diags))
     return proc
@@ -91,14 +92,17 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 def _model_at(loc: PathKey) -> type[BaseModel] | None:
     """The model class that validates the mapping at ``loc`` (for suggestions)."""
     model: Any = Procedure
+    keyed = False  # the next part is a key of a mapping of models (parameters, capture)
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
         field = _field_by_key(model, part)
         if field is None:
             return None
+        keyed = getattr(field.annotation, "__origin__", None) is dict
         model = _inner_model(field.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
@@ -170,6 +174,8 @@ def _loc_text(loc: PathKey) -> str:
 
 
 def _code_for(kind: str) -> str:
+    if kind.startswith("capture_"):
+        return kind.replace("_", "-")  # the model's own codes (compiler.model.Capture)
     if kind in ("value_error", "assertion_error") or kind.startswith(("greater_than", "less_than")):
         return "invalid-value"
     if kind.startswith(("literal", "enum")):
@@ -215,6 +221,7 @@ def _metric_thresholds(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagno
     """A threshold that names a parameter names a declared int or float one."""
     params = data.get("parameters")
     params = params if isinstance(params, dict) else {}
+    caps = _raw_captures(data)
     final = data.get("final_validation")
     metrics = final.get("metrics") if isinstance(final, dict) else None
     for i, metric in enumerate(metrics if isinstance(metrics, list) else []):
@@ -227,9 +234,19 @@ def _metric_thresholds(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagno
                 continue  # the model refuses it with its own message
             name, loc = ref[1], ("final_validation", "metrics", i, which)
             declared = params.get(name)
+            captured = caps.get(name)
+            if captured is not None and not isinstance(declared, dict):
+                if captured[1] not in NUMERIC_TYPES:
+                    yield Diagnostic(
+                        smap.path, smap.value(loc),
+                        f"the threshold '{{{{ {name} }}}}' names a value captured as type '{captured[1]}' "
+                        f"({step_ref(captured[0])}): a threshold is compared as a number, so give the "
+                        f"capture type: int or type: float", "invalid-value")
+                continue
             if not isinstance(declared, dict):
-                allowed = frozenset(n for n, p in params.items() if isinstance(p, dict)
-                                    and p.get("type") in NUMERIC_TYPES)
+                allowed = frozenset([*(n for n, p in params.items() if isinstance(p, dict)
+                                       and p.get("type") in NUMERIC_TYPES),
+                                     *(n for n, (_, t) in caps.items() if t in NUMERIC_TYPES)])
                 yield Diagnostic(smap.path, smap.in_text(loc, value.index("{{"), value),
                                  templating.undeclared(name, allowed), "undeclared-parameter")
             elif declared.get("type", "string") not in NUMERIC_TYPES:
@@ -249,10 +266,20 @@ def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Di
         name for name, p in (params.items() if isinstance(params, dict) else ())
         if isinstance(p, dict) and (p.get("type") in shellvars.INERT_TYPES or p.get("choices") is not None)
     )
+    caps = _raw_captures(data)
+    inert |= frozenset(n for n, (_, t) in caps.items() if t in NUMERIC_TYPES)
     in_post = frozenset(allowed | templating.POST_ONLY_NAMES)
     for loc, text in _executed_strings(data, (), executed=False):
-        refs, problems = templating.scan(text, in_post if loc[:1] == ("post",) else allowed)
+        visible = _visible_captures(loc, caps)
+        base = in_post if loc[:1] == ("post",) else allowed
+        refs, problems = templating.scan(text, base | visible)
+        names = {r.offset: r.name for r in templating.scan(text)[0]}
         for prob in problems:
+            name = names.get(prob.offset)
+            if name in caps and name not in declared and name not in visible:
+                yield Diagnostic(smap.path, smap.in_text(loc, prob.offset, text),
+                                 _too_early(name, caps[name][0], loc), "capture-used-too-early")
+                continue
             code = ("undeclared-parameter" if "not a declared parameter" in prob.message
                     or "defined only in post-execution" in prob.message else "template-expression")
             yield Diagnostic(smap.path, smap.in_text(loc, prob.offset, text), prob.message, code)
@@ -276,6 +303,72 @@ def _undeclared_parameters(data: dict[str, Any], smap: SourceMap) -> Iterator[Di
                     "shell: use 'argv:' (one list item per argument), or 'run:'", "unsafe-shell-use")
 
 
+def _raw_captures(data: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """Each capture name of the source (first one wins): its 0-based step and its declared type."""
+    out: dict[str, tuple[int, str]] = {}
+    steps = data.get("steps")
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        cap = step.get("capture") if isinstance(step, dict) else None
+        for name, spec in (cap.items() if isinstance(cap, dict) else ()):
+            if isinstance(name, str) and name not in out:
+                kind = spec.get("type", "string") if isinstance(spec, dict) else "string"
+                out[name] = (i, kind if isinstance(kind, str) else "string")
+    return out
+
+
+def _visible_captures(loc: PathKey, caps: dict[str, tuple[int, str]]) -> frozenset[str]:
+    """The captures text at ``loc`` may read.
+
+    A step's command reads the captures of earlier steps; its validation and
+    rollback also read its own (they run after its command). Pre-flight
+    reads none; final validation, the full rollback and post actions read
+    all of them (a post action after a run that stopped early reads '').
+    """
+    if loc[:1] == ("preflight",):
+        return frozenset()
+    if loc[:1] == ("steps",) and len(loc) > 1 and isinstance(loc[1], int):
+        i = loc[1]
+        own = len(loc) > 2 and loc[2] in ("validate", "rollback")
+        return frozenset(n for n, (j, _) in caps.items() if j < i or (own and j == i))
+    return frozenset(caps)
+
+
+def _too_early(name: str, at: int, loc: PathKey) -> str:
+    where = step_ref(loc[1]) if loc[:1] == ("steps",) and isinstance(loc[1], int) else "pre-flight"
+    if loc[:1] == ("steps",) and loc[1] == at:
+        return (f"'{{{{ {name} }}}}' is captured by this step ({step_ref(at)}) from its command's output: "
+                "the command itself cannot read it (its validation and rollback can)")
+    return (f"'{{{{ {name} }}}}' is used in {where} but captured only by {step_ref(at)}: a captured value "
+            "can be read after the step that captures it (its validation and rollback, later steps, "
+            "final validation, the full rollback, post actions)")
+
+
+def _capture_clashes(data: dict[str, Any], smap: SourceMap) -> Iterator[Diagnostic]:
+    """A capture named like a parameter, a built-in variable or another step's capture."""
+    params = data.get("parameters")
+    declared = set(params) if isinstance(params, dict) else set()
+    first: dict[str, int] = {}
+    steps = data.get("steps")
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        cap = step.get("capture") if isinstance(step, dict) else None
+        for name in (cap if isinstance(cap, dict) else ()):
+            if not isinstance(name, str) or not PARAM_NAME.fullmatch(name) or name in RESERVED_NAMES \
+                    or name.startswith(("procc_", "ansible_", "_")):
+                continue  # the model refuses the name itself
+            why = None
+            if name in declared:
+                why = f"a parameter is named '{name}' too: rename the capture (a parameter is set before the run)"
+            elif name in templating.BUILTIN_NAMES or name in templating.POST_ONLY_NAMES:
+                why = f"'{name}' is a built-in variable: choose another name"
+            elif name in first:
+                why = f"{step_ref(first[name])} captures '{name}' already: give each captured value its own name"
+            else:
+                first[name] = i
+            if why is not None:
+                yield Diagnostic(smap.path, smap.key(("steps", i, "capture", name)),
+                                 f"capture '{name}' of {step_ref(i)}: {why}", "capture-name-clash")
+
+
 # Modules whose free-form text is a shell command line.
 _SHELL_MODULES = frozenset({"shell", "raw", "script", "command", "win_shell", "win_command"})
 
@@ -288,6 +381,8 @@ def _executed_strings(node: Any, loc: PathKey, executed: bool) -> Iterator[tuple
         for key, value in node.items():
             if not loc and key in _DOC_ONLY_SECTIONS:
                 continue
+            if key == "capture" and len(loc) == 2 and loc[0] == "steps":
+                continue  # how a value is read (a regex, a JSON path) is data, never templated
             yield from _executed_strings(value, (*loc, key), executed or key in _EXECUTED_KEYS)
     elif isinstance(node, list):
         for i, value in enumerate(node):

@@ -73,9 +73,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from compiler import covers, shellvars, templating
+from compiler import capture, covers, shellvars, templating
 from compiler.i18n import Lang, words
-from compiler.model import Action, ChangesWhen, Check, Expect, HealthCheck, Metric, Procedure, Step, mutates, roles
+from compiler.model import (
+    Action,
+    ChangesWhen,
+    Check,
+    Expect,
+    HealthCheck,
+    Metric,
+    Procedure,
+    Step,
+    captures,
+    mutates,
+    roles,
+)
 from compiler.playbookexpr import (
     DONE,
     FLEET_BAD,
@@ -133,7 +145,8 @@ class _Builder:
         self.proc = proc
         self.w = words(lang)
         # The source was validated: the post-only names appear only in post actions.
-        self.allowed = frozenset(proc.parameters) | templating.BUILTIN_NAMES | templating.POST_ONLY_NAMES
+        self.allowed = (frozenset(proc.parameters) | templating.BUILTIN_NAMES | templating.POST_ONLY_NAMES
+                        | frozenset(captures(proc)))
         self.secrets = frozenset(n for n, p in proc.parameters.items() if p.secret)
         self.defaulted = frozenset(n for n, p in proc.parameters.items() if p.default is not None)
 
@@ -483,6 +496,12 @@ class _Builder:
         tasks.append(main)
         if step.is_interruptible:
             tasks.extend(self.interruptible(p, main, step, mutating, tags))
+        if step.capture:
+            # A capture that found nothing fails the step here, naming the capture.
+            cap = capture.check(k, list(step.capture), p, w["t_capture"])
+            _add_when(cap, NOT_LOST if not mutating else f"{NOT_LOST} and {NOT_CHECK}")
+            cap["tags"] = tags
+            tasks.append(self.tagged(cap, None, "validate"))
         if step.validate_ is not None:
             v = step.validate_
             # Under --check a mutating step did not run: there is nothing to validate.
@@ -996,6 +1015,8 @@ class _Builder:
             "procc_rollback_error": ROLLBACK_ERROR,
         }
         play_vars.update(self.parameter_defaults())
+        # Captured values: templates reading the steps' results (compiler.capture).
+        play_vars.update(capture.play_vars(proc))
         return play_vars
 
     def run_play(self) -> dict[str, Any]:

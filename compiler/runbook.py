@@ -23,7 +23,18 @@ from compiler import covers, diagram, quickcard, shellvars, templating
 from compiler import markdown as md
 from compiler.i18n import Lang, enum, words
 from compiler.loader import RoleDoc
-from compiler.model import Action, Annex, ChangesWhen, Expect, HealthCheck, PostAction, Procedure, Step, mutates
+from compiler.model import (
+    Action,
+    Annex,
+    ChangesWhen,
+    Expect,
+    HealthCheck,
+    PostAction,
+    Procedure,
+    Step,
+    captures,
+    mutates,
+)
 from compiler.yamlout import dump
 
 if TYPE_CHECKING:  # the values' loader reads inventories; rendering only reads the result
@@ -150,6 +161,8 @@ class _View:
         self.lang = lang
         self.w = words(lang)
         self.source = source
+        # Captured values by name: the step that captures each, and how.
+        self.caps = captures(proc)
 
     def fleet(self) -> list[tuple[str, str]]:
         """How the playbook goes through the hosts: pattern, batches, tolerated failures, throttle, forks."""
@@ -270,7 +283,10 @@ class _View:
         w = self.w
         for name in sorted(used):
             prm = self.proc.parameters.get(name)
-            if prm is None:
+            if prm is None and name in self.caps:
+                # Not known before the run: the engineer notes it at the capturing step.
+                lines.append(f"{name}=''  # " + w["capture_var"].format(k=self.caps[name][0]))
+            elif prm is None:
                 value = shlex.quote(self.proc.id) if name == "procc_proc_id" else _BUILTIN_VALUES.get(name, "''")
                 # An internal name: what procc (or Ansible) sets it to, said where a human sets it.
                 note = w.get(f"builtin_{name}", "")
@@ -307,7 +323,42 @@ class _View:
                 notes.append(f"{self.w['role']} {md.inline(act.role_fqcn)}.")
         if act.where == "controller":
             notes.append(self.w["on_controller"])
+        notes.extend(self.w["capture_used"].format(name=md.code(n), k=self.caps[n][0])
+                     for n in self.captured_refs(act))
         return notes
+
+    def captured_refs(self, act: Action) -> list[str]:
+        """The captured values ``act`` reads, in order of first use."""
+        if not self.caps:
+            return []
+        if act.run is not None:
+            names = list(shellvars.command(act.run, self.proc).names)
+        else:
+            names = [r.name for t in (repr(act.task or {}), repr(act.vars)) for r in templating.references(t)]
+        texts = [getattr(act, "expect", None)]
+        for exp in texts:
+            if isinstance(exp, Expect):
+                for t in (exp.stdout_contains, exp.stdout_regex):
+                    names.extend(r.name for r in templating.references(t or ""))
+        return [n for n in dict.fromkeys(names) if n in self.caps]
+
+    def capture_lines(self, s: Step) -> list[str]:
+        """What the step captures and how, one line per value (for a human to note them)."""
+        w = self.w
+        out = []
+        for name, cap in s.capture.items():
+            if cap.kind == "stdout":
+                how = w["capture_stdout"]
+            elif cap.kind == "json":
+                how = w["capture_json"].format(path=md.code(cap.json_ or ""))
+            else:
+                key = "capture_regex_group" if cap.group else "capture_regex"
+                how = w[key].format(re=md.code(cap.regex or ""))
+            if cap.type != "string":
+                how += f" ({w['capture_type'].format(t=md.code(cap.type))})"
+            desc = f" ({md.inline(cap.description)})" if cap.description else ""
+            out.append(f"{md.code(name)}{desc}: {how}")
+        return out
 
     def expect_text(self, expect: Expect, retries: int, delay: int, kind: str) -> str:
         parts = []
@@ -393,6 +444,7 @@ class _View:
             "throttle": w["step_throttle_n"].format(n=s.throttle) if s.throttle is not None else "",
             "timeout": w["step_timeout_n"].format(n=s.timeout) if s.timeout is not None else "",
             "become": self.become_text(s),
+            "captures": self.capture_lines(s),
         }
         if has_rb:
             view["if_fails"].append(w["run_rollback_hint"])
@@ -558,8 +610,11 @@ class _View:
             assert m.run is not None
             lines.append(shellvars.command(m.run, self.proc).text)
             # Escaped once, piece by piece (the description was escaped twice).
+            captured = [self.w["capture_var"].format(k=self.caps[n][0]) for n in
+                        (m.threshold_param("below"), m.threshold_param("above")) if n in self.caps]
             criteria.append(md.code(md.flat(f"{m.name} {limit}"))
-                            + (f" ({md.inline(m.description)})" if m.description else ""))
+                            + (f" ({md.inline(m.description)})" if m.description else "")
+                            + "".join(f" ({c})" for c in captured))
         return {
             "health": health,
             "health_block": md.fence(self.fill_shell("\n".join(lines)), "bash") if lines else None,

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from compiler import templating
-from compiler.model import Procedure
+from compiler.model import Procedure, captures
 from compiler.templating import Ref
 
 # Parameter types whose validated values are digits or a fixed word: inert
@@ -308,8 +308,11 @@ def command(text: str, proc: Procedure) -> Rendered:
     Trailing newlines are dropped on both sides alike. The source was
     validated, so every reference here is allowed and renderable.
     """
-    inert = frozenset(n for n, p in proc.parameters.items() if p.inert)
-    names = frozenset(proc.parameters) | templating.BUILTIN_NAMES | templating.POST_ONLY_NAMES
+    caps = captures(proc)
+    # A typed capture is its checked digits or '' (compiler.capture): inert like a typed parameter.
+    inert = frozenset(n for n, p in proc.parameters.items() if p.inert) | frozenset(
+        n for n, (_, c) in caps.items() if c.type != "string")
+    names = frozenset(proc.parameters) | templating.BUILTIN_NAMES | templating.POST_ONLY_NAMES | frozenset(caps)
     return _command(text.rstrip("\n"), names, inert)
 
 

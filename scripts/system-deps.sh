@@ -15,6 +15,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# The SQLite migration (PROC-BACKEND-011) and its tests and Molecule drills.
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # The site's browser test (tests/site/test_browser.py): Debian's headless
 # Chromium and its chromedriver; npm vendors Mermaid (scripts/site-assets.sh).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

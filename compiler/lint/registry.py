@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compiler.lint.base import Rule
+from compiler.lint.rules.capture_unused import CaptureUnused
 from compiler.lint.rules.command_substitution_argument import CommandSubstitutionArgument
 from compiler.lint.rules.critical_approval import CriticalApproval
 from compiler.lint.rules.curl_pipe_shell import CurlPipeShell
@@ -48,6 +49,7 @@ RULES: list[type[Rule]] = [
     CommandSubstitutionArgument,
     ReadOnlyChanges,
     DrillNeverPasses,
+    CaptureUnused,
     # sre
     TroubleshootingMissing,
     SuccessMetricsNumeric,

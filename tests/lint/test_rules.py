@@ -29,6 +29,7 @@ EXPECTED: dict[str, list[tuple[int, int]]] = {
     "command-substitution-argument": [(33, 30), (34, 54), (40, 38)],
     "read-only-changes": [(38, 34)],
     "drill-never-passes": [(34, 5), (51, 5)],
+    "capture-unused": [(31, 7), (32, 7)],
     "troubleshooting-missing": [(46, 1)],
     "success-metrics-numeric": [(38, 1), (42, 7)],
     "rollback-trigger-measurable": [(44, 7)],

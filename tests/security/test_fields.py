@@ -49,7 +49,7 @@ def _string_fields(model: BaseModel, path: Path_ = ()) -> Iterator[tuple[Path_, 
                     yield (*here, i), key
                 elif isinstance(item, BaseModel):
                     yield from _string_fields(item, (*here, i))
-        elif isinstance(value, dict) and key == "parameters":
+        elif isinstance(value, dict) and key in ("parameters", "capture"):
             for pname, param in value.items():
                 yield from _string_fields(param, (*here, pname))
 
@@ -132,7 +132,8 @@ def test_no_free_text_field_is_ever_evaluated(tmp_path: Path, http_port: int) ->
     assert len(accepted) >= 40
     data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
     for path in accepted:
-        _set(data, path, _hostile(marker))
+        # A capture regex must still match for the run to pass: the hostile text is its second branch.
+        _set(data, path, ("(.+)|" if path[-1] == "regex" else "") + _hostile(marker))
     text = yaml.safe_dump(data, allow_unicode=True)
     assert diagnostics(text) == []
     res = ansible_playbook(tmp_path, text, "-e", f"http_port={http_port}")
