@@ -95,7 +95,9 @@ def run(root: Path, proc_id: str, params: dict[str, str], fail_at: int | None = 
         args += ["-e", f"{name}={value}"]
     if fail_at is not None:
         args += ["--fail-at", str(fail_at)]
-    return procc(root, *args, extra_env=extra_env, timeout=600)
+    # The roles by FQCN (procc.ops.notify) from this checkout, as from the repository root.
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections"), **(extra_env or {})}
+    return procc(root, *args, extra_env=env, timeout=600)
 
 
 def last_outcome(root: Path, proc_id: str) -> str:
