@@ -21,7 +21,7 @@ BAD = ("bad-date.yml", "duplicate-key.yml", "bad-enum-type.yml")
 
 @pytest.fixture
 def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Eight good procedures (the catalog's) and three bad ones between them, in path order."""
+    """The catalog's good procedures and three bad ones between them, in path order."""
     procs = tmp_path / "procedures"
     procs.mkdir()
     for src in sorted((ROOT / "procedures").glob("*.yml")):

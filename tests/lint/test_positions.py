@@ -68,3 +68,9 @@ def test_folded_offsets_map_back_across_blank_lines_and_more_indented_lines() ->
     for word, (line, col) in expected.items():
         pos = smap.in_text(("a",), value.index(word), value)
         assert (pos.line, pos.col) == (line, col), word
+
+
+def test_mktemp_templates_are_arguments_not_placeholders(tmp_path: Path) -> None:
+    text = _with_purpose('  what: |\n    tmp=$(mktemp "$conf.XXXXXX")\n    y aqui queda XXX sin rellenar.\n')
+    line = text.splitlines().index("    y aqui queda XXX sin rellenar.") + 1
+    assert _placeholders(tmp_path, text) == [(line, 18)]

@@ -27,6 +27,8 @@ PLACEHOLDER = re.compile(
     r"|\bHHMMSS\b|(?-i:\bTODO\b|\bFIXME\b|\bTBD\b)|<(?:placeholder|cambiar|rellenar)>",
     re.IGNORECASE,
 )
+# mktemp's own template (mktemp "$f.XXXXXX") is a command's argument, not a filler.
+_MKTEMP = re.compile(r"\bmktemp\b[^\n]*$")
 # Keys holding regular expressions, where brackets are character classes.
 _REGEX_KEYS = frozenset({"pattern", "stdout_regex"})
 
@@ -64,6 +66,8 @@ class TemplatePlaceholder(Rule):
             if any(k in _REGEX_KEYS for k in text.loc if isinstance(k, str)):
                 continue
             for m in PLACEHOLDER.finditer(text.text):
+                if m.group(0).upper().strip("X") == "" and _MKTEMP.search(text.text, 0, m.start()):
+                    continue
                 yield self.report(
                     source, text.pos(source, m.start()),
                     f"unresolved template placeholder '{m.group(0)}'",
