@@ -132,3 +132,12 @@ def run_overhead(run: float, plain: float, goal: float, version: float) -> tuple
     lines = [f"procc run costs {extra:.2f} s more than ansible-playbook; procc's own start-up is {version:.2f} s "
              "(procc --version)"]
     return lines, (f"<= {goal}x allows {(goal - 1) * plain:.2f} s over ansible-playbook (now {extra:.2f} s)")
+
+
+def check_unchanged(check: float, n: int, goal: float, version: float) -> tuple[list[str], str]:
+    """procc check of an unchanged catalog: start-up plus reading and hashing."""
+    rest = check - version
+    lines = [f"procc --version alone is {version:.2f} s; the rest, {rest:.2f} s, is reading and hashing {n} "
+             f"sources and their outputs ({rest / n * 1000:.1f} ms each)"]
+    return lines, (f"<= {goal:.0f} s needs {check - goal:.2f} s less; start-up alone is "
+                   f"{version / goal * 100:.0f} % of the budget")

@@ -77,6 +77,9 @@ def test_reasons_are_computed_from_the_numbers() -> None:
     assert "<= 28 ms of CPU per procedure" in meet and "playbook YAML dump, is 40 ms" in meet
     _, meet = reasons.compile_one(1.0, 0.5, 0.4, 0.45, probe)
     assert "even zero work is 0.45x" in meet
+    why, meet = reasons.check_unchanged(1.5, 200, 1.0, 0.5)
+    assert "1.00 s, is reading and hashing 200 sources and their outputs (5.0 ms each)" in why[0]
+    assert meet == "<= 1 s needs 0.50 s less; start-up alone is 50 % of the budget"
 
 
 def test_report_prints_the_reasons_and_what_would_meet_it_for_a_goal_not_met() -> None:
