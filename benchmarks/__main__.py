@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"benchmarks: {exc}", file=sys.stderr)
             return 1
         figures.measure(plan, repeat, args.budget, lambda line: print(line, flush=True))
+        figures.run_probes(plan, lambda line: print(line, flush=True))
         rows = [f.row() for f in plan.figures]
     finally:
         if args.keep:

@@ -108,8 +108,11 @@ def render(rows: list[Row], *, command: str, repeat: int, sizes: str, load_befor
     for r in rows:
         out += [f"### {r.figure}", ""]
         out += [f"- {d}" for d in r.details]
+        out += [f"- measured: {line}" for line in r.reasons]
         h = hint(r)
-        if r.met == "NOT MET" and h:
+        if r.met == "NOT MET" and r.meet:
+            out.append(f"- not met; what would meet it (from the numbers above): {r.meet}")
+        elif r.met == "NOT MET" and h:
             out.append(f"- not met; what would meet it (issue 14's profile): {h}")
         out.append("")
     out += ["## Reproduce", "", "From the repository root, with the project's virtualenv:", "", "```sh",

@@ -343,6 +343,11 @@ def _rendered(data: Any) -> tuple[str, tuple[str, ...] | None]:
     return found
 
 
+# The marker document of each path seen (see _folded), bounded like _RENDERED.
+_MARKERS: dict[tuple[Any, ...], tuple[list[str], bool]] = {}
+_MAX_MARKERS = 10_000
+
+
 def _folded(data: Any, path: tuple[Any, ...]) -> tuple[str, list[str]]:
     """A scalar libyaml may fold, as libyaml writes it at the end of ``path`` (its first line's text, then
     its other lines as libyaml writes them, before the shift).
@@ -360,11 +365,20 @@ def _folded(data: Any, path: tuple[Any, ...]) -> tuple[str, list[str]]:
     try:
         with_value = str(yaml.serialize(nodes.run(skeleton(data)), Dumper=_CDumper, allow_unicode=True,
                                         width=WIDTH, indent=2)).split("\n")
-        marker = str(yaml.serialize(nodes.run(skeleton("x")), Dumper=_CDumper, allow_unicode=True,
-                                    width=WIDTH, indent=2)).split("\n")
+        # The marker's document depends on the path alone, and the same path recurs in every step of a
+        # procedure (keys, not values, name it): written once per path, not once per long scalar.
+        where = tuple((step[0], _key(step[1])) if step[0] == "m" else step for step in path)
+        known = _MARKERS.get(where)
+        if known is None:
+            mnodes = _Nodes()
+            known = (str(yaml.serialize(mnodes.run(skeleton("x")), Dumper=_CDumper, allow_unicode=True,
+                                        width=WIDTH, indent=2)).split("\n"), mnodes.odd)
+            if len(_MARKERS) < _MAX_MARKERS:
+                _MARKERS[where] = known
+        marker, odd = known
     except _Unsupported:
         raise _Complex from None
-    if nodes.odd or marker[-1] != "" or with_value[-1] != "" or with_value[-2] == "...":
+    if nodes.odd or odd or marker[-1] != "" or with_value[-1] != "" or with_value[-2] == "...":
         raise _Complex
     row = len(marker) - 2
     start = len(marker[row]) - 1
