@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from compiler import covers, playbook, rollbackplay
+from compiler.codes import explain
 from compiler.errors import CompileError
 from compiler.lint.engine import lint_files
 from compiler.model import Procedure
@@ -179,3 +180,8 @@ def test_lint_explains_that_a_covered_step_still_needs_its_own_rollback(tmp_path
         "Paso 2 (steps[1]) 'b' changes the system but has no rollback (the rollback of step 3 covers it, but only "
         "once that step started: a failure before needs this step's own); add 'rollback', "
         "'rollback: {none-needed: <reason>}' or 'irreversible: <reason>'"]
+
+
+def test_procc_explain_documents_the_code() -> None:
+    text = explain(covers.CODE)
+    assert text is not None and text.startswith("invalid-covers: ") and "did you mean" in text
