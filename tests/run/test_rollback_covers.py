@@ -99,3 +99,11 @@ def test_procc_rollback_of_an_interrupted_run_skips_the_covered_step(root: Path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert _journal(root) == ["3", "1"]
     assert _state(root / "work") == before
+
+
+def test_check_mode_changes_nothing_and_claims_no_rollback(root: Path) -> None:
+    before = _state(root / "work")
+    rc, out, host = _run(root, "--check")
+    assert rc == 0, out
+    assert _journal(root) == [] and _state(root / "work") == before
+    assert host["rolled_back"] == [] and host["covered"] == []
