@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,42 @@ def test_procc_rollback_of_an_interrupted_run_skips_the_covered_step(root: Path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert _journal(root) == ["3", "1"]
     assert _state(root / "work") == before
+
+
+def test_check_mode_changes_nothing_and_claims_no_rollback(root: Path) -> None:
+    before = _state(root / "work")
+    rc, out, host = _run(root, "--check")
+    assert rc == 0, out
+    assert _journal(root) == [] and _state(root / "work") == before
+    assert host["rolled_back"] == [] and host["covered"] == []
+
+
+def test_the_fleet_rollback_of_a_host_that_succeeded_skips_the_covered_step_too(root: Path) -> None:
+    # Two local hosts in batches of one, each with its own files: h1 completes, h2 fails at
+    # step 3, so the fleet rolls h1 back (3's rollback covering 2, then 1) and h2 its own.
+    path = root / "procedures" / NAME
+    text = path.read_text(encoding="utf-8").replace("hosts: all\n", "hosts: all\nserial: 1\n")
+    text = text.replace("{{ workdir }}/", "{{ workdir }}/{{ inventory_hostname }}/")
+    text = text.replace("{{ journal }}/", "{{ journal }}/{{ inventory_hostname }}/")
+    path.write_text(text, encoding="utf-8")
+    for host in ("h1", "h2"):
+        (root / "work" / host).mkdir()
+        (root / "work" / host / "app.conf").write_text(ORIGINAL, encoding="utf-8")
+        (root / "journal" / host).mkdir()
+    (root / "journal" / "h2" / "break-migrate").write_text("", encoding="utf-8")
+    before = {h: _state(root / "work" / h) for h in ("h1", "h2")}
+    inv = root / "hosts.ini"
+    inv.write_text("".join(f"{h} ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+                           for h in ("h1", "h2")), encoding="utf-8")
+    res = procc(root, "run", "PROC-TEST-031", "-i", str(inv), "-e", f"workdir={root / 'work'}", "-e",
+                f"journal={root / 'journal'}", "--plain", timeout=300)
+    out = res.stdout + res.stderr
+    assert res.returncode == 1, out
+    end = json.loads((root / "procedures" / "history" / "PROC-TEST-031.jsonl")
+                     .read_text(encoding="utf-8").splitlines()[-1])
+    for host in ("h1", "h2"):
+        journal = (root / "journal" / host / "rollbacks").read_text(encoding="utf-8").split()
+        assert journal == ["3", "1"], (host, out)
+        assert _state(root / "work" / host) == before[host]
+        assert end["hosts"][host]["outcome"] == "rolled-back"
+        assert end["hosts"][host]["covered"] == [[2, 3]]

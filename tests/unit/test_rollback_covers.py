@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from compiler import covers, playbook, rollbackplay
+from compiler.codes import explain
 from compiler.errors import CompileError
 from compiler.lint.engine import lint_files
 from compiler.model import Procedure
@@ -179,3 +180,26 @@ def test_lint_explains_that_a_covered_step_still_needs_its_own_rollback(tmp_path
         "Paso 2 (steps[1]) 'b' changes the system but has no rollback (the rollback of step 3 covers it, but only "
         "once that step started: a failure before needs this step's own); add 'rollback', "
         "'rollback: {none-needed: <reason>}' or 'irreversible: <reason>'"]
+
+
+def test_procc_explain_documents_the_code() -> None:
+    text = explain(covers.CODE)
+    assert text is not None and text.startswith("invalid-covers: ") and "did you mean" in text
+
+
+def test_both_summaries_say_which_rollback_undid_a_covered_step() -> None:
+    import jinja2
+
+    from compiler.playbookexpr import SUMMARY
+    from compiler.protocol import host_summary
+
+    r = {"host": "h1", "outcome": "rolled-back", "phase": "step", "failed_step": 3, "failed_task": "t",
+         "message": "procc-drill: procc_fail_at=3", "rc": None, "stderr": [], "stdout": [], "drill": True,
+         "drill_passed": True, "rolled_back": [3, 2, 1], "covered": [[2, 3]], "rollback_failed": [],
+         "rollback_errors": [], "irreversible": []}
+    ours = host_summary(r, "PROC-TEST-104", "run1")
+    theirs = jinja2.Environment().from_string(SUMMARY).render(procc_result=r, procc_proc_id="PROC-TEST-104",
+                                                               procc_drill_hit=True, procc_run_id="run1")
+    for text in (ours, theirs):
+        assert "DRILL PASSED: step 3 failed on purpose; rolled back 3, 2, 1; step 2 undone by step 3's rollback" \
+            in text, text
