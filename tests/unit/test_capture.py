@@ -13,7 +13,7 @@ import re
 import pytest
 import yaml
 
-from compiler import playbook, runbook
+from compiler import playbook, quickcard, runbook
 from compiler.errors import CompileError
 from compiler.i18n import Lang
 from compiler.parse import parse_text
@@ -171,3 +171,9 @@ def test_the_runbook_says_where_a_value_is_captured_and_where_it_is_used() -> No
     assert "- `offset`: el grupo 1 de la primera coincidencia de `offset=(\\d+)` en la salida (tipo `int`)" in es
     assert "- `version`: field `data.version` of the output, read as JSON" in en
     assert "`filas > {{ rows_before }}` (valor capturado en Paso 1)" in es
+
+
+def test_the_quick_card_says_what_a_step_captures() -> None:
+    card = quickcard.render(parse_text(SOURCE, "p.yml"), "en", source="p.yml")
+    assert ("**Captured values:** `version`: field `data.version` of the output, read as JSON; `offset`: group 1 "
+            "of the first match of `offset=(\\d+)` in the output (type `int`)") in card
