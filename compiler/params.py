@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 
 from compiler.errors import UsageError
-from compiler.model import Procedure
+from compiler.model import Procedure, captures, check_value
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -21,7 +21,7 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 
 def resolve(proc: Procedure, given: Mapping[str, str], environ: Mapping[str, str] | None = None,
-            inventory_may_supply: bool = False) -> tuple[dict[str, str], set[str]]:
+            inventory_may_supply: bool = False, captured: bool = False) -> tuple[dict[str, str], set[str]]:
     """Validated parameter values and the names of the secret ones.
 
     Values come from ``-e`` first, then the parameter's environment variable.
@@ -36,8 +36,20 @@ def resolve(proc: Procedure, given: Mapping[str, str], environ: Mapping[str, str
     problems: list[str] = []
     values: dict[str, str] = {}
     secrets: set[str] = set()
+    caps = captures(proc)
     for name in sorted(given):
-        if name not in proc.parameters:
+        if name in caps and name not in proc.parameters:
+            # A value a step captures: set by the run; ``procc rollback`` (``captured``) runs
+            # outside that run, so its rollbacks take the value noted then.
+            k, cap = caps[name]
+            why = check_value(cap.type, given[name]) if cap.type != "string" else None
+            if not captured:
+                problems.append(f"'{name}' is captured by Paso {k} during the run: it cannot be set with -e")
+            elif why is not None:
+                problems.append(f"captured value '{name}' ({cap.type}) = {given[name]!r} {why}")
+            else:
+                values[name] = given[name]
+        elif name not in proc.parameters:
             problems.append(f"unknown parameter '{name}' (declared: {', '.join(sorted(proc.parameters)) or 'none'})")
     for name, prm in sorted(proc.parameters.items()):
         if prm.secret:

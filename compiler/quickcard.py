@@ -102,6 +102,9 @@ def render(proc: Procedure, lang: Lang = "es", source: str = "",
         mark = f" ({w['irreversible']})" if s.irreversible else ""
         out.append(f"### {w['step']} {k}: {md.span(s.title)}{mark}")
         out.append(view.action_block(s))
+        if s.capture:
+            # The values later commands read as "${name}": noted here when run by hand.
+            out.append(f"**{view.w['captures']}:** " + "; ".join(view.capture_lines(s)))
         if s.validate_ is not None:
             v = s.validate_
             out.append(f"**{w['validation']}:** {view.expect_text(v.expect, v.retries, v.delay, v.kind)}")

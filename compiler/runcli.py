@@ -42,7 +42,8 @@ def _source(args: argparse.Namespace) -> tuple[Path, Source]:
     return root, parse_file(path, project.display(path, root))
 
 
-def _values(args: argparse.Namespace, src: Source, may_supply: bool = False) -> tuple[dict[str, str], set[str]]:
+def _values(args: argparse.Namespace, src: Source, may_supply: bool = False,
+            captured: bool = False) -> tuple[dict[str, str], set[str]]:
     plain = [e for e in args.extra_vars if not e.startswith("@")]
     vaults = [e[1:] for e in args.extra_vars if e.startswith("@")]
     given = params.parse_assignments(plain)
@@ -57,7 +58,7 @@ def _values(args: argparse.Namespace, src: Source, may_supply: bool = False) -> 
         given.update(data)
         vaulted |= set(data)
     given.update(_prompt_secrets(src, given))
-    values, secrets = params.resolve(src.procedure, given, inventory_may_supply=may_supply)
+    values, secrets = params.resolve(src.procedure, given, inventory_may_supply=may_supply, captured=captured)
     exposed = sorted(n for n in params.parse_assignments(plain) if n in secrets)
     for name in exposed:
         # Refusing would not help: the value is already in the process list
@@ -92,9 +93,13 @@ def _runs_dir(args: argparse.Namespace) -> Path | None:
     return Path(args.runs_dir).resolve() if getattr(args, "runs_dir", None) else None
 
 
-def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], set[str], str | None, str,
-                                                  gates.Approval]:
-    """What ``run`` and ``rollback`` both need first: source, parameters, targets, approval."""
+def _prepare(args: argparse.Namespace, captured: bool = False) -> tuple[
+        Path, Source, dict[str, str], set[str], str | None, str, gates.Approval]:
+    """What ``run`` and ``rollback`` both need first: source, parameters, targets, approval.
+
+    ``captured``: ``-e`` may also give the values steps capture (``procc rollback``, run outside
+    the run that captured them).
+    """
     root, src = _source(args)
     # The environment comes from --env or from where the inventory lives.
     args.env, inventory = gates.targets(root, args.env, args.inventory)
@@ -106,7 +111,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Source, dict[str, str], se
     # An inventory (or group_vars/host_vars beside the playbooks) may give a
     # required parameter: then the playbook's own check decides, per host.
     may_supply = inventory is not None or bool(playbook_vars_dirs(root))
-    values, secrets = _values(args, src, may_supply)
+    values, secrets = _values(args, src, may_supply, captured)
     executor = executor_name()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     approval = gates.approve(src.procedure, args.env, args.approved_by, args.yes, interactive, _ask, executor,
@@ -375,7 +380,7 @@ def rollback_cmd(args: argparse.Namespace) -> int:
     from compiler.rollbackplay import full_rollback, steps_rollback
     from compiler.runner import FULL_ROLLBACK
 
-    root, src, values, secrets, inventory, executor, approval = _prepare(args)
+    root, src, values, secrets, inventory, executor, approval = _prepare(args, captured=True)
     proc = src.procedure
     forced: str | None = None
     if args.run_id:

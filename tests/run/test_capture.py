@@ -8,6 +8,7 @@ the rollbacks, the full rollback and the post action wrote with the values.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from compiler.parse import Source, parse_file, parse_text
 from compiler.runner import RunRequest, RunResult, execute
 from tests.conftest import FIXTURES, ROOT
+from tests.run.helpers import procc, project
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible]
 
@@ -107,3 +109,27 @@ def test_a_hostile_regex_is_data(tmp_path: Path) -> None:
     assert res.rc == 0, res.summary
     assert not marker.exists()
     assert _read(tmp_path, "used").startswith("3|v7|42|")
+
+
+def test_procc_rollback_takes_the_captured_values_with_e(tmp_path: Path) -> None:
+    root = project(tmp_path, "PROC-TEST-050")
+    work = root / "work"
+    (work / "rows").write_text("a\nb\nc\n", encoding="utf-8")
+    (work / "meta.json").write_text(META, encoding="utf-8")
+    (work / "banner").write_text(BANNER + "\n", encoding="utf-8")
+    w = f"workdir={work}"
+    first = procc(root, "run", "PROC-TEST-050", "-e", w, "--fail-at", "4", "--plain")
+    assert first.returncode == 0, first.stdout + first.stderr
+    m = re.search(r"\(run (\d{8}T\d{6}Z-[0-9a-f]{6})\)", first.stdout)
+    assert m, first.stdout
+    (work / "rolled4").unlink()
+    # Outside the run the captures are unknown: without them step 4's rollback fails, never runs empty.
+    bare = procc(root, "rollback", "PROC-TEST-050", "--run", m[1], "-e", w, "--force", "--plain")
+    assert bare.returncode != 0 and "ROLLBACK FAILED" in bare.stdout, bare.stdout + bare.stderr
+    assert not (work / "rolled4").exists()
+    given = procc(root, "rollback", "PROC-TEST-050", "--run", m[1], "-e", w, "-e", "version=v9",
+                  "-e", "rows_before=5", "--force", "--plain")
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert _read(tmp_path / "proj", "rolled4") == "v9 5\n"
+    refused = procc(root, "run", "PROC-TEST-050", "-e", w, "-e", "rows_before=5", "--plain")
+    assert refused.returncode != 0 and "'rows_before' is captured by Paso 1 during the run" in refused.stderr

@@ -13,8 +13,8 @@ import re
 import pytest
 import yaml
 
-from compiler import playbook, runbook
-from compiler.errors import CompileError
+from compiler import params, playbook, quickcard, runbook
+from compiler.errors import CompileError, UsageError
 from compiler.i18n import Lang
 from compiler.parse import parse_text
 from tests.conftest import FIXTURES
@@ -171,3 +171,24 @@ def test_the_runbook_says_where_a_value_is_captured_and_where_it_is_used() -> No
     assert "- `offset`: el grupo 1 de la primera coincidencia de `offset=(\\d+)` en la salida (tipo `int`)" in es
     assert "- `version`: field `data.version` of the output, read as JSON" in en
     assert "`filas > {{ rows_before }}` (valor capturado en Paso 1)" in es
+
+
+def test_the_quick_card_says_what_a_step_captures() -> None:
+    card = quickcard.render(parse_text(SOURCE, "p.yml"), "en", source="p.yml")
+    assert ("**Captured values:** `version`: field `data.version` of the output, read as JSON; `offset`: group 1 "
+            "of the first match of `offset=(\\d+)` in the output (type `int`)") in card
+
+
+# -- the values of procc rollback -------------------------------------------------------------
+
+
+def test_procc_run_refuses_a_captured_name_and_procc_rollback_takes_it_checked() -> None:
+    proc = parse_text(SOURCE, "p.yml")
+    with pytest.raises(UsageError, match="'rows_before' is captured by Paso 1 during the run: it cannot be set"):
+        params.resolve(proc, {"workdir": "/tmp", "rows_before": "3"})
+    values, _ = params.resolve(proc, {"workdir": "/tmp", "rows_before": "3", "version": "v7"}, captured=True)
+    assert values == {"workdir": "/tmp", "rows_before": "3", "version": "v7"}
+    with pytest.raises(UsageError, match=r"captured value 'rows_before' \(int\) = '3; id' is not an integer"):
+        params.resolve(proc, {"workdir": "/tmp", "rows_before": "3; id"}, captured=True)
+    with pytest.raises(UsageError, match="unknown parameter 'nope'"):
+        params.resolve(proc, {"workdir": "/tmp", "nope": "1"}, captured=True)
