@@ -155,6 +155,12 @@ def _from_pydantic(exc: ValidationError, smap: SourceMap) -> Iterator[Diagnostic
             msg = err["msg"]
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
+            value = err.get("input")
+            if kind == "string_type" and isinstance(value, dict) and len(value) == 1:
+                # "- Si la CA caduca: rotarla" is valid YAML: a one-key mapping where text was meant.
+                key = str(next(iter(value)))[:40]
+                msg += (f" (YAML read it as the mapping '{key}: ...': a ': ' in plain text starts a key; "
+                        "quote the whole text ('...') or drop the colon)")
             yield Diagnostic(smap.path, smap.value(loc), f"{where}: {msg}", _code_for(kind))
 
 

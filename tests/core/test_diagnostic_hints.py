@@ -136,3 +136,13 @@ def test_an_unclosed_bracket_is_reported_where_it_opens_once() -> None:
     got = _yaml_errors(text)
     line = text.splitlines().index("    minutes: [2") + 1
     assert len(got) == 1 and got[0].startswith(f"p.yml:{line}:14: ") and yamlhints.UNCLOSED_FLOW in got[0]
+
+
+def test_text_that_yaml_read_as_a_mapping_gets_the_quoting_fix() -> None:
+    # Found writing PROC-BACKEND-008: a list item with ': ' inside parses, as a one-key mapping.
+    what = "  what: Fixture minimo y limpio para las reglas de lint.\n"
+    text = CLEAN.replace(what, what + "  when_not:\n    - Si la CA caduca: rotarla antes\n", 1)
+    assert "when_not:" in text
+    (got,) = _errors(text)
+    assert "purpose.when_not[0]: Input should be a valid string" in got
+    assert "YAML read it as the mapping 'Si la CA caduca: ...'" in got and "quote the whole text" in got
