@@ -23,7 +23,7 @@ from typing import Any
 
 from compiler.errors import Diagnostic, step_ref
 from compiler.loader import SourceMap
-from compiler.model import NONE_NEEDED, Procedure, Step
+from compiler.model import NONE_NEEDED, Procedure, Step, per_procedure
 
 CODE = "invalid-covers"
 
@@ -35,6 +35,7 @@ def number_of(steps: list[Step], ref: int | str) -> int:
     return next(k for k, s in enumerate(steps, 1) if s.id == ref)
 
 
+@per_procedure
 def covered(proc: Procedure) -> dict[int, list[int]]:
     """Covering step number -> the step numbers its rollback also undoes, newest first."""
     out: dict[int, list[int]] = {}
@@ -44,6 +45,7 @@ def covered(proc: Procedure) -> dict[int, list[int]]:
     return out
 
 
+@per_procedure
 def coverers(proc: Procedure) -> dict[int, list[int]]:
     """Covered step number -> the steps whose rollback covers it, in order."""
     out: dict[int, list[int]] = {}
