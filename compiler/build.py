@@ -95,10 +95,11 @@ _KINDS = ("runbook", "playbook", "quick")
 
 def _render(file: Path, display: str, s: Settings) -> tuple[str, dict[str, Any], dict[str, str]]:
     """Parse and render one source: its procedure id, its cache entry and its texts. Raises CompileError."""
-    from compiler import catalog_index, playbook, quickcard, runbook
+    from compiler import catalog_index, playbook, quickcard, runbook, yamlout
     from compiler.history.kpis import kpis_and_problems
     from compiler.parse import parse_file
 
+    yamlout.trim()  # bounded across a catalog: its caches grew with it (peak memory)
     src = parse_file(file, display)
     figures, problems = kpis_and_problems(src, s.root, s.lang)
     roles = _roles(s)

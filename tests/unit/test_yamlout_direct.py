@@ -86,3 +86,36 @@ def test_what_it_cannot_be_sure_of_is_left_to_libyaml() -> None:
         with pytest.raises((y._Complex, y._Unsupported)):
             y._direct(data, True)
         assert y.dump(data) == reference(data)
+
+
+def test_trim_bounds_the_caches_across_a_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scalar caches serve one playbook; a compile trims them before each procedure, so a
+    1000-procedure catalog does not hold every value it ever wrote (peak memory 82 vs 45 MiB)."""
+    import functools
+
+    from compiler import build
+
+    y.dump([{"name": f"only in the first document {n}", "x": n} for n in range(50)])
+    assert len(y._RENDERED) >= 50 and y._RESOLVED
+    y.trim(keep=10**9)
+    assert len(y._RENDERED) >= 50  # under the bound: kept
+    y.trim(keep=10)
+    assert not y._RENDERED and not y._MARKERS and not y._RESOLVED
+
+    (tmp_path / "procedures").mkdir()
+    first, second = (ROOT / "procedures" / "PROC-BACKEND-000-health-check.yml",
+                     ROOT / "procedures" / "PROC-BACKEND-004-cleanup.yml")
+    for src in (first, second):
+        (tmp_path / "procedures" / src.name).write_bytes(src.read_bytes())
+    only_first = "PROC-BACKEND-000 | "
+
+    def compile_both() -> bool:
+        s = build.settings(tmp_path, tmp_path / "docs", tmp_path / "playbooks", "es", False, True, cache=False)
+        results = build.build(sorted((tmp_path / "procedures").glob("*.yml")), s, jobs=1)
+        assert all(not r.diags for r in results)
+        return any(isinstance(k[1], str) and k[1].startswith(only_first) for k in y._RENDERED)
+
+    y.trim(keep=0)
+    assert compile_both()  # kept across procedures while under the bound
+    monkeypatch.setattr(y, "trim", functools.partial(y.trim, keep=0))
+    assert not compile_both()  # trimmed before the second procedure: nothing of the first remains
