@@ -39,6 +39,13 @@ def role(name: str, **role_vars: object) -> dict[str, object]:
     return {"name": f"Run {name}", "ansible.builtin.include_role": {"name": name}, "vars": role_vars}
 
 
+def seeded(pg: PgServer, db: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A fresh database ``db`` with the schema and rows: its table checksums, and the roles' connection vars."""
+    pg.create_database(db)
+    pg.psql(SCHEMA, dbname=db)
+    return pg.table_checksums(db), {"host": pg.host, "port": str(pg.port), "user": pg.user, "name": db}
+
+
 def test_backup_then_restore_round_trips_and_refuses_tampering(tmp_path: Path, pg: PgServer) -> None:
     pg.create_database(DB)
     pg.psql(SCHEMA, dbname=DB)
@@ -101,10 +108,7 @@ def test_backup_then_restore_round_trips_and_refuses_tampering(tmp_path: Path, p
 def test_restore_clean_mode_and_backup_in_the_same_play(tmp_path: Path, pg: PgServer) -> None:
     """A rollback in the same play restores exactly the backup this play made (backup_last_dir)."""
     db = DB + "_clean"
-    pg.create_database(db)
-    pg.psql(SCHEMA, dbname=db)
-    before = pg.table_checksums(db)
-    conn = {"host": pg.host, "port": str(pg.port), "user": pg.user, "name": db}
+    before, conn = seeded(pg, db)
     root = tmp_path / "backups"
     tasks = [
         role("backup", backup_root=str(root), **{f"backup_db_{k}": v for k, v in conn.items()}),
@@ -134,10 +138,7 @@ def test_recreate_waits_out_a_session_it_may_not_end(tmp_path: Path, pg: PgServe
     another role is the same refusal, made deterministic here.
     """
     db = DB + "_busy"
-    pg.create_database(db)
-    pg.psql(SCHEMA, dbname=db)
-    before = pg.table_checksums(db)
-    conn = {"host": pg.host, "port": str(pg.port), "user": pg.user, "name": db}
+    before, conn = seeded(pg, db)
     root = tmp_path / "backups"
     made = run_play(tmp_path / "run-backup", [role("backup", backup_root=str(root),
                                                     **{f"backup_db_{k}": v for k, v in conn.items()})])
